@@ -1,0 +1,77 @@
+"""Command line: `python -m bot corpus|index|ask|eval|serve`; errors become one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from bot.settings import ConfigError, Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Answer questions about a folder of Chinese news articles by quoting them, with citations.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("corpus", help="list the documents read from the seeds folder")
+    p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
+    p.add_argument("--verbose", "-v", action="store_true", help="show every line dropped as boilerplate")
+    p.set_defaults(run=cmd_corpus)
+    return parser
+
+
+def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    from embeddings.documents import load_corpus
+
+    seeds = settings.seeds_dir
+    if not seeds.is_dir():
+        raise ConfigError(f"seeds folder not found: {seeds}")
+    corpus = load_corpus(seeds, max_bytes=settings.max_file_bytes)
+    out = sys.stdout
+    for doc in corpus.documents:
+        print(f"{doc.path}  [{doc.shape}]", file=out)
+        print(f"  title:      {doc.title}", file=out)
+        print(f"  date:       {doc.date or 'unknown'}", file=out)
+        print(f"  url:        {doc.url or '-'}", file=out)
+        if doc.author or doc.source:
+            print(f"  author:     {doc.author or '-'}    source: {doc.source or '-'}", file=out)
+        rules = Counter(d.rule for d in doc.dropped)
+        dropped = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.items())) or "none"
+        print(f"  paragraphs: {len(doc.paragraphs)}    sentences: {doc.sentence_count}", file=out)
+        print(f"  dropped:    {len(doc.dropped)} ({dropped})", file=out)
+        if args.verbose:
+            for d in doc.dropped:
+                print(f"    - [{d.rule}] {d.text}", file=out)
+        print(file=out)
+    total_p = sum(len(d.paragraphs) for d in corpus.documents)
+    print(f"{len(corpus.documents)} documents, {total_p} paragraphs; {len(corpus.warnings)} warnings", file=out)
+    for w in corpus.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0 if corpus.documents else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The loaders log each skipped file; the CLI reports them itself, once, as warnings.
+    logging.getLogger("embeddings.documents").setLevel(logging.ERROR)
+    try:
+        flags = {"seeds_dir": getattr(args, "seeds", None), "index_dir": getattr(args, "index", None),
+                 "encoder": getattr(args, "encoder", None)}
+        settings = Settings.from_env(**flags)
+        return args.run(args, settings)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head`: not an error worth a traceback
+        sys.stderr.close()
+        return 0

@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 from bot.settings import ConfigError, Settings
+from embeddings.encoders import EncoderError
+from embeddings.index import IndexError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +24,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
     p.add_argument("--verbose", "-v", action="store_true", help="show every line dropped as boilerplate")
     p.set_defaults(run=cmd_corpus)
+
+    p = sub.add_parser("index", help="build or update the search index (only what changed is redone)")
+    p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
+    p.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    p.add_argument("--encoder", help="'use' (default, offline), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+    p.add_argument("--force", action="store_true", help="rebuild everything, reusing nothing")
+    p.add_argument("--watch", action="store_true", help="keep watching the seeds folder and reindex after changes settle")
+    p.set_defaults(run=cmd_index)
     return parser
+
+
+def _step_hook(settings: Settings):
+    """Fault-injection hook for tests: announce each build step on stderr and pause after it."""
+    if settings.debug_pause <= 0:
+        return None
+    import time
+
+    def step(name: str) -> None:
+        print(f"step: {name}", file=sys.stderr, flush=True)
+        time.sleep(settings.debug_pause)
+
+    return step
+
+
+def run_index(settings: Settings, force: bool = False):
+    from embeddings.encoders import make_encoder
+    from embeddings.index import build_index
+
+    if not settings.seeds_dir.is_dir():
+        raise ConfigError(f"seeds folder not found: {settings.seeds_dir}")
+    encoder = make_encoder(settings.encoder, threads=settings.threads)
+    return build_index(settings.seeds_dir, settings.index_dir, encoder, max_bytes=settings.max_file_bytes,
+                       progress=sys.stderr.isatty(), on_step=_step_hook(settings), force=force)
+
+
+def print_report(report) -> None:
+    for name in report.added:
+        print(f"  + {name}")
+    for name in report.changed:
+        print(f"  ~ {name}")
+    for name in report.removed:
+        print(f"  - {name}")
+    print(f"{report.generation}: {report.summary()}")
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    print_report(run_index(settings, force=args.force))
+    if not args.watch:
+        return 0
+    from watchfiles import watch
+
+    print(f"watching {settings.seeds_dir} (Ctrl-C to stop)", flush=True)
+    # watchfiles batches events until the folder has been quiet for `debounce` ms.
+    for _changes in watch(settings.seeds_dir, debounce=1500, step=200):
+        print_report(run_index(settings))
+    return 0
 
 
 def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
@@ -66,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                  "encoder": getattr(args, "encoder", None)}
         settings = Settings.from_env(**flags)
         return args.run(args, settings)
-    except ConfigError as exc:
+    except (ConfigError, IndexError, EncoderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -26,6 +26,7 @@ class Settings:
     rate_window: float = 10.0
     max_question_chars: int = 500
     threads: int = 1
+    debug_pause: float = 0.0  # fault-injection tests: pause after each index build step
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> "Settings":
@@ -48,6 +49,8 @@ class Settings:
             values["rate_limit"], values["rate_window"] = parse_rate(env["QUOTEBOT_RATE_LIMIT"])
         if env.get("QUOTEBOT_THREADS"):
             values["threads"] = _positive_int("QUOTEBOT_THREADS", env["QUOTEBOT_THREADS"])
+        if env.get("QUOTEBOT_DEBUG_PAUSE"):
+            values["debug_pause"] = float(env["QUOTEBOT_DEBUG_PAUSE"])
         for key, value in flags.items():
             if value is not None:
                 values[key] = Path(value) if key in {"seeds_dir", "index_dir"} else value

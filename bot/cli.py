@@ -66,7 +66,7 @@ def print_report(report) -> None:
         print(f"  ~ {name}")
     for name in report.removed:
         print(f"  - {name}")
-    print(f"{report.generation}: {report.summary()}")
+    print(f"{report.generation}: {report.summary()}", flush=True)
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
 
@@ -77,10 +77,20 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from watchfiles import watch
 
-    print(f"watching {settings.seeds_dir} (Ctrl-C to stop)", flush=True)
-    # watchfiles batches events until the folder has been quiet for `debounce` ms.
-    for _changes in watch(settings.seeds_dir, debounce=1500, step=200):
-        print_report(run_index(settings))
+    from embeddings.index import seeds_changed
+
+    # watchfiles batches events until the folder has been quiet for `debounce` ms. The watcher
+    # only exists from the first yield on, so a change made before that is caught by comparing
+    # content hashes once it is up.
+    announced = False
+    for changes in watch(settings.seeds_dir, debounce=1500, step=200, yield_on_timeout=True, rust_timeout=1000):
+        if not announced:
+            if seeds_changed(settings.seeds_dir, settings.index_dir):
+                print_report(run_index(settings))
+            print(f"watching {settings.seeds_dir} (Ctrl-C to stop)", flush=True)
+            announced = True
+        elif changes:
+            print_report(run_index(settings))
     return 0
 
 

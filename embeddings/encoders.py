@@ -112,7 +112,8 @@ class SentenceTransformerEncoder:
                 f"(not a local folder and not in the local model cache): {type(exc).__name__}: {str(exc)[:200]}"
             ) from None
         self._model = model
-        dim = model.get_sentence_embedding_dimension() if hasattr(model, "get_sentence_embedding_dimension") else None
+        getter = getattr(model, "get_embedding_dimension", None) or getattr(model, "get_sentence_embedding_dimension")
+        dim = getter()
         self._dim = int(dim) if dim else int(model.encode(["x"]).shape[1])
         return model
 

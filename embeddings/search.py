@@ -14,7 +14,7 @@ from embeddings.passages import Passage
 from embeddings.textnorm import normalize
 
 # Chosen on the dev sets (docs/benchmarks.md, `python benchmarks/retrieval.py`).
-BM25_WEIGHT = 0.7
+BM25_WEIGHT = 0.8
 CANDIDATES = 50
 DUPLICATE_JACCARD = 0.6
 

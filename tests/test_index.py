@@ -1,0 +1,294 @@
+"""The index: aliases and scripts, incremental reindex, deletion, crash safety, encoder checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.encoders import EncoderError, HashingEncoder, make_encoder
+from embeddings.index import Index, IndexMismatch, IndexMissing, build_index, current_generation
+from embeddings.passages import document_passages
+from embeddings.search import Searcher, fuse, near_duplicate, rank, shingles
+from embeddings.documents import load_corpus
+from tests.conftest import ROOT
+
+ENC = HashingEncoder(256)
+
+
+@pytest.fixture
+def built(seeds_copy, tmp_path):
+    index_dir = tmp_path / "index"
+    report = build_index(seeds_copy, index_dir, ENC)
+    return seeds_copy, index_dir, report
+
+
+def searcher(index_dir) -> Searcher:
+    return Searcher(Index.load(index_dir, ENC.id), ENC)
+
+
+def test_build_indexes_every_paragraph(built):
+    seeds, index_dir, report = built
+    corpus = load_corpus(seeds)
+    expected = sum(len(document_passages(d)) for d in corpus.documents)
+    assert report.passages == expected and report.embedded == expected and report.reused == 0
+    index = Index.load(index_dir, ENC.id)
+    assert len(index) == expected
+    manifest = index.manifest
+    assert manifest["encoder"] == {"id": ENC.id, "dim": 256}
+    assert manifest["index_type"] == "Flat"
+    assert set(manifest["files"]) == {p.name for p in seeds.iterdir()}
+    for p in index.passages:  # passages are verbatim slices of their paragraphs
+        assert index.paragraph(p).text[p.start:p.end] == p.text
+
+
+@pytest.mark.parametrize("a,b", [
+    ("輝達 H200", "英伟达 H200"),
+    ("英偉達H200晶片", "NVIDIA H200芯片"),
+    ("黃仁勳", "黄仁勋"),
+    ("川普政府", "特朗普政府"),
+])
+def test_alias_and_cross_script_queries_match_the_same_passages(built, a, b):
+    s = searcher(built[1])
+    assert s.index.tokenizer.query_tokens(a) == s.index.tokenizer.query_tokens(b)
+    bm_a, bm_b = s.bm25_scores(a), s.bm25_scores(b)
+    assert np.allclose(bm_a, bm_b) and bm_a.max() > 0
+    top_a = [h.passage.id for h in s.search(a, k=5, weight=1.0)]
+    top_b = [h.passage.id for h in s.search(b, k=5, weight=1.0)]
+    assert top_a == top_b
+
+
+def test_search_finds_the_price_paragraph(built):
+    hits = searcher(built[1]).search("H200芯片的单价是多少？", k=3)
+    assert any("单价27000美元" in h.passage.text for h in hits)
+
+
+def test_changing_one_seed_reembeds_only_its_new_passages(built):
+    seeds, index_dir, first = built
+    path = seeds / "002_2b35757b4165359b.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n新增的一段測試文字說明增量索引只會重新嵌入這一段。\n", encoding="utf-8")
+    report = build_index(seeds, index_dir, ENC)
+    assert report.changed == ("002_2b35757b4165359b.txt",) and not report.added and not report.removed
+    assert report.embedded == 1, report
+    assert report.reused == first.passages
+    assert report.passages == first.passages + 1
+    hits = searcher(index_dir).search("增量索引只會重新嵌入", k=1)
+    assert "增量索引" in hits[0].passage.text
+
+
+def test_unchanged_seeds_reuse_everything(built):
+    seeds, index_dir, first = built
+    report = build_index(seeds, index_dir, ENC)
+    assert not report.changed_anything
+    assert report.embedded == 0 and report.retokenized == 0 and report.reused == first.passages
+
+
+def test_deleting_a_file_removes_its_passages(built):
+    seeds, index_dir, first = built
+    (seeds / "000_9e076cb025ef23f4.txt").unlink()
+    report = build_index(seeds, index_dir, ENC)
+    assert report.removed == ("000_9e076cb025ef23f4.txt",)
+    index = Index.load(index_dir, ENC.id)
+    assert not any(p.doc_id.startswith("000_") for p in index.passages)
+    assert "000_9e076cb025ef23f4.txt" not in index.documents
+    assert all("单价27000美元" not in p.text for p in index.passages)
+
+
+def test_old_generations_are_cleaned_but_the_previous_kept(built):
+    seeds, index_dir, _ = built
+    for i in range(3):
+        (seeds / f"extra{i}.txt").write_text(f"標題{i}\n2025-01-0{i + 1}\n這是第{i}篇新增的文章，內容足夠長，可以作為一個段落被索引。\n", encoding="utf-8")
+        build_index(seeds, index_dir, ENC)
+    gens = sorted(p.name for p in index_dir.glob("gen-*"))
+    assert len(gens) == 2 and current_generation(index_dir).name == gens[-1]
+
+
+def test_index_built_with_one_encoder_refuses_another(built):
+    _, index_dir, _ = built
+    with pytest.raises(IndexMismatch, match="reindex"):
+        Index.load(index_dir, "hash:128")
+    with pytest.raises(IndexMismatch):
+        Searcher(Index.load(index_dir), HashingEncoder(128))
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexMissing, match="python -m bot index"):
+        Index.load(tmp_path / "nothing")
+
+
+def test_new_encoder_reembeds_everything(built):
+    seeds, index_dir, first = built
+    report = build_index(seeds, index_dir, HashingEncoder(64))
+    assert report.embedded == first.passages
+    assert Index.load(index_dir).encoder_id == "hash:64"
+
+
+def test_fusion_is_pure_and_ties_break_by_row():
+    fused = fuse(np.array([2.0, 2.0, 0.0]), np.array([0.5, 0.5, 0.9]), 0.7)
+    assert rank([7, 3, 5], fused) == [1, 0, 2]
+    assert near_duplicate(shingles("英伟达H200芯片获准出口中国。"), shingles("英偉達H200芯片獲准出口中國。"))
+    assert not near_duplicate(shingles("英伟达H200芯片获准出口中国。"), shingles("今天北京天气晴朗。"))
+
+
+def test_near_duplicate_passages_fold_into_corroborating_sources(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    story = "海關總署今天宣布，從下月起對進口晶片實施新的檢驗標準，所有批次都要提交原產地證明。"
+    for i, outlet in enumerate(["甲報", "乙報", "丙報"]):
+        (seeds / f"{i}.txt").write_text(f"{outlet}：晶片新規\n2025-03-0{i + 1}\n{story}\n", encoding="utf-8")
+    (seeds / "3.txt").write_text("天氣消息\n2025-03-04\n今天北京天氣晴朗，氣溫回升到二十度，適合出遊。\n", encoding="utf-8")
+    build_index(seeds, tmp_path / "index", ENC)
+    hits = searcher(tmp_path / "index").search("進口晶片的新檢驗標準", k=3)
+    assert "原產地證明" in hits[0].passage.text
+    assert len(hits[0].corroborating) == 2
+    assert sum("原產地證明" in h.passage.text for h in hits) == 1
+
+
+def test_encoder_specs():
+    assert make_encoder("hash:32").dim == 32
+    with pytest.raises(EncoderError):
+        make_encoder("nonsense")
+
+
+def test_sentence_transformers_model_offline_error_is_clear():
+    enc = make_encoder("st:some-org/model-that-is-not-cached-here")
+    with pytest.raises(EncoderError, match="cannot load sentence-transformers model"):
+        enc.encode(["測試"])
+
+
+@pytest.mark.slow
+def test_sentence_transformers_path_with_a_model_built_here(tmp_path, seeds_copy):
+    """A tiny StaticEmbedding model, built and saved by the test, loads via st:PATH and indexes."""
+    from sentence_transformers import SentenceTransformer
+    try:
+        from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    except ImportError:  # older sentence-transformers
+        from sentence_transformers.models import StaticEmbedding
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Split
+
+    from embeddings.documents import load_corpus as lc
+
+    chars = sorted({ch for d in lc(seeds_copy).documents for p in d.paragraphs for ch in p.text})
+    vocab = {"[UNK]": 0, "[PAD]": 1, **{ch: i + 2 for i, ch in enumerate(chars)}}
+    tok = HFTokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = Split(pattern="", behavior="isolated")
+    model = SentenceTransformer(modules=[StaticEmbedding(tok, embedding_dim=32)])
+    path = tmp_path / "tiny-st"
+    model.save(str(path))
+    enc = make_encoder(f"st:{path}")
+    assert enc.dim == 32
+    vecs = enc.encode(["英伟达", "芯片出口"])
+    assert vecs.shape == (2, 32) and np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    report = build_index(seeds_copy, tmp_path / "index", enc)
+    index = Index.load(tmp_path / "index", enc.id)
+    assert len(index) == report.passages and index.manifest["encoder"]["dim"] == 32
+    assert Searcher(index, enc).search("H200芯片的单价", k=1)
+
+
+# --- crash safety: a real `python -m bot index` killed with SIGKILL at each step -------------
+
+STEPS = ["documents-read", "tokenised", "embedded", "wrote-documents", "wrote-passages", "wrote-vectors",
+         "wrote-bm25", "wrote-faiss", "synced", "published"]
+
+
+def kill_at(step: str, seeds: Path, index_dir: Path) -> None:
+    env = dict(os.environ, QUOTEBOT_DEBUG_PAUSE="0.5", QUOTEBOT_ENCODER=ENC.id)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "index", "--seeds", str(seeds), "--index", str(index_dir)],
+                            cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 60
+    try:
+        for line in proc.stderr:
+            if line.strip() == f"step: {step}":
+                break
+            if time.monotonic() > deadline:
+                break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+@pytest.mark.e2e
+def test_sigkill_at_every_step_leaves_a_loadable_index(built):
+    seeds, index_dir, first = built
+    question = "H200芯片的单价是多少？"
+    before = [h.passage.id for h in searcher(index_dir).search(question, k=3)]
+    new_file = seeds / "zz_new.txt"
+    new_file.write_text("新文章\n2026-02-01\n這是一篇在重新索引途中被殺掉的新文章，它的段落只有在新一代索引發布後才可見。\n", encoding="utf-8")
+    for step in STEPS:
+        kill_at(step, seeds, index_dir)
+        index = Index.load(index_dir, ENC.id)  # never a crash, never a half-written generation
+        has_new = any(p.doc_id == "zz_new.txt" for p in index.passages)
+        published = STEPS.index(step) >= STEPS.index("published")
+        assert has_new == published, step
+        assert [h.passage.id for h in Searcher(index, ENC).search(question, k=3)] == before, step
+        assert json.loads((index.path / "manifest.json").read_text())["counts"]["passages"] == len(index)
+    # After all the carnage, an ordinary run finishes the job.
+    report = build_index(seeds, index_dir, ENC)
+    assert any(p.doc_id == "zz_new.txt" for p in Index.load(index_dir, ENC.id).passages)
+    assert report.passages == first.passages + 1
+
+
+def test_searcher_slot_swaps_between_questions_never_mixing(built):
+    """Searches running while the slot is swapped each see one whole generation."""
+    import threading
+
+    from embeddings.search import SearcherSlot
+
+    seeds, index_dir, _ = built
+    slot = SearcherSlot(searcher(index_dir))
+    (seeds / "zz_swap.txt").write_text("交換測試\n2026-03-01\n熱切換測試段落：機器人在兩個問題之間換上新索引，不必重新啟動。\n", encoding="utf-8")
+    build_index(seeds, index_dir, ENC)
+    new = searcher(index_dir)
+    seen, errors = [], []
+
+    def ask():
+        for _ in range(30):
+            s = slot.get()
+            try:
+                hits = s.search("熱切換測試段落", k=3)
+                ids = {p.id for p in s.index.passages}
+                assert all(h.passage.id in ids for h in hits)
+                seen.append(any("熱切換" in h.passage.text for h in hits))
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    slot.swap(new)
+    for t in threads:
+        t.join()
+    assert not errors
+    assert slot.get() is new and any("熱切換" in h.passage.text for h in new.search("熱切換測試段落", k=1))
+
+
+@pytest.mark.e2e
+def test_watch_reindexes_after_changes_settle(seeds_copy, tmp_path):
+    env = dict(os.environ, QUOTEBOT_ENCODER=ENC.id, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "index", "--watch", "--seeds", str(seeds_copy),
+                             "--index", str(tmp_path / "index")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("watching"):
+                break
+        (seeds_copy / "watched.txt").write_text("監看測試\n2026-04-01\n監看模式在資料夾安靜下來之後會自動重新索引這篇文章。\n", encoding="utf-8")
+        got = []
+        deadline = time.monotonic() + 60
+        for line in proc.stdout:
+            got.append(line)
+            if "+ watched.txt" in line or time.monotonic() > deadline:
+                break
+        assert any("+ watched.txt" in g for g in got), got
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

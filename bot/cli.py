@@ -32,7 +32,86 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild everything, reusing nothing")
     p.add_argument("--watch", action="store_true", help="keep watching the seeds folder and reindex after changes settle")
     p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question by quoting the seeds (indexes them first if they changed)")
+    p.add_argument("question", nargs="?", help="the question, in simplified or traditional Chinese")
+    p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
+    p.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    p.add_argument("--encoder", help="'use' (default), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+    p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    p.add_argument("--batch", type=Path, help="file with one question per line (prints one JSON object per line)")
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("eval", help="measure retrieval, quoting and abstention on a SQuAD-format set")
+    p.add_argument("file", type=Path, help="e.g. ../shared/datasets/drcd_dev.json")
+    p.add_argument("--limit", type=int, help="questions from each half (indexed / held out); default all")
+    p.add_argument("--encoder", help="'use' (default), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(run=cmd_eval)
     return parser
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from bot.engine import Engine, QuestionError
+    from bot.render import answer_json, answer_text, message
+
+    if args.batch is None and not args.question:
+        raise ConfigError("give a question, or --batch FILE with one question per line")
+    if args.batch is not None and not args.batch.is_file():
+        raise ConfigError(f"batch file not found: {args.batch}")
+    if not settings.seeds_dir.is_dir():
+        raise ConfigError(f"seeds folder not found: {settings.seeds_dir}")
+    engine = Engine(settings)
+    report = engine.ensure_index()
+    if report is not None:
+        print(f"indexed {settings.seeds_dir}: {report.summary()}", file=sys.stderr)
+    if args.batch is not None:
+        questions = [q.strip() for q in args.batch.read_text(encoding="utf-8", errors="replace").splitlines()]
+        questions = [q for q in questions if q]
+    else:
+        questions = [args.question]
+    as_json = args.json or args.batch is not None
+    status = 0
+    for q in questions:
+        try:
+            answer = engine.ask(q)
+        except QuestionError as exc:
+            status = 1
+            if as_json:
+                print(json.dumps({"question": q, "abstained": True, "confidence": 0.0, "answer": [], "sources": [],
+                                  "error": exc.kind}, ensure_ascii=False), flush=True)
+            else:
+                print(message(exc.kind, q, limit=settings.max_question_chars))
+            continue
+        if as_json:
+            print(json.dumps(answer_json(answer, settings.seeds_dir), ensure_ascii=False), flush=True)
+        else:
+            print(answer_text(answer))
+    return status if len(questions) == 1 else 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from bot.datasets import DatasetError
+    from bot.evaluate import run_eval, summarise
+
+    if not args.file.is_file():
+        raise ConfigError(f"dataset not found: {args.file}")
+    try:
+        ds, records, build_s, passages = run_eval(args.file, settings, limit=args.limit, progress=sys.stderr.isatty())
+    except DatasetError as exc:
+        raise ConfigError(str(exc)) from None
+    summary = summarise(records)
+    summary.update({"dataset": ds.name, "index build s": round(build_s, 2), "passages": passages})
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+    else:
+        for key, value in summary.items():
+            print(f"{key:>24}: {value:.3f}" if isinstance(value, float) else f"{key:>24}: {value}")
+    return 0
 
 
 def _step_hook(settings: Settings):

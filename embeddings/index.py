@@ -22,7 +22,7 @@ from embeddings.encoders import Encoder
 from embeddings.passages import Passage, content_hash, document_passages
 from embeddings.tokens import Tokenizer, discover_user_words
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FLAT_LIMIT = 50_000  # exact search up to here; HNSW beyond (≈1 ms instead of ≈11 ms at 10^5)
 POINTER = "CURRENT"
 
@@ -318,31 +318,22 @@ def build_index(
             records.append(passage_record(p, toks))
         step("tokenised")
 
-        # Embeddings: reuse by content hash, embed the rest in batches.
-        old_rows: dict[str, int] = {}
+        # Embeddings of passages (for search) and of their sentences (for choosing quotes):
+        # reused by content hash, the rest embedded in batches.
+        old_passages: list[str] = []
         if prev_vectors is not None:
-            for row, r in enumerate(prev_records):
+            for r in prev_records:
                 doc = prev_docs.get(r["doc"])
-                if doc is not None and r["para"] < len(doc.paragraphs):
-                    old_rows[content_hash(doc.paragraphs[r["para"]].text[r["start"]:r["end"]])] = row
-        dim = encoder.dim
-        vectors = np.zeros((len(passages), dim), dtype=np.float32)
-        todo = []
-        for i, p in enumerate(passages):
-            row = old_rows.get(p.content_hash)
-            if row is not None and prev_vectors.shape[1] == dim:
-                vectors[i] = prev_vectors[row]
-            else:
-                todo.append(i)
-        batch = 256
-        chunks = range(0, len(todo), batch)
-        if progress and len(todo) > 2 * batch:
-            from tqdm import tqdm
-
-            chunks = tqdm(chunks, desc="embedding", unit="batch")
-        for start in chunks:
-            ids = todo[start:start + batch]
-            vectors[ids] = encoder.encode([passages[i].text for i in ids])
+                ok = doc is not None and r["para"] < len(doc.paragraphs)
+                old_passages.append(doc.paragraphs[r["para"]].text[r["start"]:r["end"]] if ok else "")
+        old_sentences = [t[a:b] for t, r in zip(old_passages, prev_records) for a, b in r["sents"]]
+        prev_sent_vectors = np.load(prev_gen / "sentence_vectors.npy", mmap_mode="r") if (
+            prev_vectors is not None and (prev_gen / "sentence_vectors.npy").exists()) else None
+        vectors, embedded = _embed_cached([p.text for p in passages], old_passages, prev_vectors, encoder,
+                                          progress, "embedding passages")
+        sentence_texts = [p.text[a:b] for p in passages for a, b in p.sentences]
+        sent_vectors, sent_embedded = _embed_cached(sentence_texts, old_sentences, prev_sent_vectors, encoder,
+                                                    progress, "embedding sentences")
         step("embedded")
 
         # Write the new generation beside the old one.
@@ -360,6 +351,7 @@ def build_index(
                 f.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
         step("wrote-passages")
         np.save(gen / "vectors.npy", vectors)
+        np.save(gen / "sentence_vectors.npy", sent_vectors)
         step("wrote-vectors")
         import bm25s
         import faiss
@@ -381,7 +373,7 @@ def build_index(
             "generation": gen.name,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(time.perf_counter() - t0, 3),
-            "encoder": {"id": encoder.id, "dim": dim},
+            "encoder": {"id": encoder.id, "dim": encoder.dim},
             "index_type": index_type,
             "tokenizer": tokenizer.settings,
             "counts": {"files": len(hashes), "documents": len(docs), "passages": len(passages)},
@@ -398,12 +390,39 @@ def build_index(
         step("published")
         _cleanup(index_dir, keep={gen.name} | ({prev_gen.name} if prev_gen else set()))
         step("cleaned")
-        reused = len(passages) - len(todo)
+        reused = len(passages) - embedded
         return BuildReport(
             generation=gen.name, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
-            unchanged=len(unchanged), documents=len(docs), passages=len(passages), embedded=len(todo),
+            unchanged=len(unchanged), documents=len(docs), passages=len(passages), embedded=embedded,
             reused=reused, retokenized=retokenized, seconds=time.perf_counter() - t0, warnings=tuple(warnings),
         )
+
+
+def _embed_cached(texts: list[str], old_texts: list[str], old_vectors, encoder: Encoder, progress: bool,
+                  label: str) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`, copying rows of `old_vectors` whose text is unchanged; returns (vectors, embedded)."""
+    dim = encoder.dim
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    old_rows: dict[str, int] = {}
+    if old_vectors is not None and old_vectors.shape[1] == dim and len(old_texts) == old_vectors.shape[0]:
+        old_rows = {content_hash(t): i for i, t in enumerate(old_texts)}
+    todo = []
+    for i, text in enumerate(texts):
+        row = old_rows.get(content_hash(text))
+        if row is not None:
+            out[i] = old_vectors[row]
+        else:
+            todo.append(i)
+    batch = 256
+    chunks = range(0, len(todo), batch)
+    if progress and len(todo) > 2 * batch:
+        from tqdm import tqdm
+
+        chunks = tqdm(chunks, desc=label, unit="batch")
+    for start in chunks:
+        ids = todo[start:start + batch]
+        out[ids] = encoder.encode([texts[i] for i in ids])
+    return out, len(todo)
 
 
 def _read_json(path: Path):
@@ -483,6 +502,7 @@ class Index:
             docs = {d["id"]: doc_from_json(d) for d in _read_json(gen / "documents.json")}
             passages = [passage_from_record(r, docs[r["doc"]]) for r in _read_jsonl(gen / "passages.jsonl")]
             vectors = np.load(gen / "vectors.npy", mmap_mode="r")
+            sentence_vectors = np.load(gen / "sentence_vectors.npy", mmap_mode="r")
             bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True)
             dense = faiss.read_index(str(gen / "dense.faiss"))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -490,7 +510,13 @@ class Index:
         if len(passages) != vectors.shape[0] or dense.ntotal != len(passages):
             raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
         tokenizer = Tokenizer(manifest["tokenizer"].get("user_words", []))
-        return cls(gen, manifest, docs, passages, vectors, bm25, dense, tokenizer)
+        n_sents = sum(len(p.sentences) for p in passages)
+        if sentence_vectors.shape[0] != n_sents:
+            raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
+        index = cls(gen, manifest, docs, passages, vectors, bm25, dense, tokenizer)
+        index.sentence_vectors = sentence_vectors
+        index.sentence_row = np.concatenate([[0], np.cumsum([len(p.sentences) for p in passages])]).astype(np.int64)
+        return index
 
     def paragraph(self, passage: Passage) -> Paragraph:
         return self.documents[passage.doc_id].paragraphs[passage.paragraph]

@@ -89,13 +89,14 @@ class Searcher:
     def query_vector(self, query: str) -> np.ndarray:
         return self.encoder.encode([query])[0]
 
-    def search(self, query: str, k: int = 5, weight: float | None = None, dedupe: bool = True) -> list[Hit]:
+    def search(self, query: str, k: int = 5, weight: float | None = None, dedupe: bool = True,
+               query_vector: np.ndarray | None = None) -> list[Hit]:
         n = len(self.index)
         if n == 0 or not query.strip():
             return []
         weight = self.weight if weight is None else weight
         bm = self.bm25_scores(query)
-        qv = self.query_vector(query)
+        qv = self.query_vector(query) if query_vector is None else query_vector
         kc = min(self.candidates, n)
         lex_top = np.argpartition(-bm, kc - 1)[:kc] if n > kc else np.arange(n)
         lex_top = [int(i) for i in lex_top if bm[i] > 0]

@@ -1,0 +1,382 @@
+"""Extractive answers: choose one to three verbatim sentences from retrieved passages, or abstain."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from embeddings.index import Index
+from embeddings.passages import Passage
+from embeddings.search import Hit
+from embeddings.textnorm import normalize
+
+MAX_QUOTE_CHARS = 160
+MAX_QUOTES = 3
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+# --- question analysis -------------------------------------------------------------------------
+
+_QTYPES = [
+    ("reason", re.compile(r"为什么|为何|什么原因|原因是|因何|怎么会")),
+    ("date", re.compile(r"何时|哪天|哪一天|什么时候|哪年|哪一年|几月|几号|何年|什么时间|哪个时候|日期|哪个月|几年")),
+    ("number", re.compile(r"多少|几[个名人次年天倍种项家位条座只枚颗件届所]|几|多大|多高|多长|多重|多久|多远|多深|多宽|百分之|比例|价格|售价|单价|金额|人数|数量")),
+    ("person", re.compile(r"谁|何人|哪位|哪个人|哪些人|什么人|哪名")),
+    ("place", re.compile(r"哪里|哪儿|何处|何地|什么地方|哪个国家|哪国|哪座|哪个城市|哪一地区|哪个地区|在哪|哪个省")),
+]
+_TYPE_PATTERNS = {
+    "number": re.compile(r"\d|[一二三四五六七八九十百千万亿两][个名人次年天倍种项家位条座只枚颗件届所元%]|[零一二三四五六七八九十百千万亿两]{2,}|半|数十|数百|数千"),
+    "date": re.compile(r"\d{2,4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|世纪|年代|今年|去年|明年|上周|本周|周[一二三四五六日]|星期|春|夏|秋|冬|初|底|年间"),
+    "person": re.compile(r"·|先生|女士|教授|博士|总统|总理|主席|部长|首相|国王|皇帝|将军|ceo|执行长|首席执行官|创始人|发言人|总裁|董事长|经理|作家|导演|演员|歌手|[a-z]{3,} [a-z]{3,}|他|她"),
+    "place": re.compile(r"[省市县区州国城岛山河湖海港湾镇村路街洲]|地区|大陆|北京|上海|香港|台湾|华盛顿|欧洲|亚洲|美洲|非洲"),
+    "reason": re.compile(r"因为|由于|因此|所以|为了|原因|导致|以便|以免|鉴于|出于"),
+}
+
+
+def question_type(question: str) -> str:
+    q = normalize(question)
+    for name, pattern in _QTYPES:
+        if pattern.search(q):
+            return name
+    return "other"
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim slice of a source paragraph: paragraph.text[start:end] == text."""
+
+    text: str
+    passage: Passage
+    start: int  # offsets into the paragraph text
+    end: int
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Source:
+    doc_id: str
+    path: str
+    title: str
+    date: str | None
+    url: str | None
+    section: str | None
+    passage: str  # the whole paragraph the quote comes from
+    score: float
+    paragraph: int
+    source_name: str | None = None
+    corroborating: tuple[str, ...] = ()  # titles of other outlets carrying the same text
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    abstained: bool
+    confidence: float
+    quotes: tuple[Quote, ...]
+    sources: tuple[Source, ...]  # sources[i] is cited as i + 1; quotes refer to them by doc and paragraph
+    related: tuple[Source, ...] = ()  # "possibly related" passages, only when abstaining
+    qtype: str = "other"
+    features: dict = field(default_factory=dict, compare=False)
+
+    def source_number(self, quote: Quote) -> int:
+        for i, s in enumerate(self.sources, 1):
+            if s.doc_id == quote.passage.doc_id and s.paragraph == quote.passage.paragraph:
+                return i
+        raise KeyError(quote.passage.id)
+
+
+# --- sentence scoring (pure) ---------------------------------------------------------------------
+
+
+def _words(tokens: Sequence[str]) -> list[str]:
+    return [t for t in tokens if not t.startswith("#")]
+
+
+def _bigrams(tokens: Sequence[str]) -> set[str]:
+    return {t for t in tokens if t.startswith("#") and len(t) == 3}
+
+
+def weighted_coverage(terms: dict[str, float], present: set[str]) -> float:
+    total = sum(terms.values())
+    return sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
+
+
+def type_match(qtype: str, sentence_norm: str, question_norm: str) -> float:
+    """1 if the sentence holds an answer of the asked type that the question does not already hold."""
+    pattern = _TYPE_PATTERNS.get(qtype)
+    if pattern is None:
+        return 0.0
+    found = {m.group(0) for m in pattern.finditer(sentence_norm)}
+    fresh = [f for f in found if f not in question_norm]
+    return 1.0 if fresh else 0.0
+
+
+def clause_window(text: str, start: int, end: int, keep: set[str], tokenize, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
+    """Within the too-long text[start:end], the run of whole clauses ≤ limit covering most of `keep`."""
+    cuts = sorted({start, end, *(start + m.end() for m in re.finditer(r"[，,；;：:、]", text[start:end]))})
+    best, span = -1.0, (start, min(end, start + limit))
+    for i in range(len(cuts) - 1):
+        for j in range(i + 1, len(cuts)):
+            a, b = cuts[i], cuts[j]
+            if b - a > limit:
+                break
+            score = len(keep & set(tokenize(text[a:b]))) + 0.001 * (b - a)
+            if score > best:
+                best, span = score, (a, b)
+    a, b = span
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit_rank: int
+    hit: Hit
+    start: int  # paragraph offsets
+    end: int
+    features: dict
+    score: float = 0.0
+
+    @property
+    def coverage(self) -> float:
+        return self.features["coverage"]
+
+    @property
+    def typed(self) -> float:
+        return self.features["typed"]
+
+
+SCORER_FEATURES = ["coverage", "bigram_coverage", "local_coverage", "typed", "dense_sentence", "hit_ratio",
+                   "hit_rank_inv", "is_pair", "length", "first_sentence", "listy", "titled", "novelty"]
+DEFAULT_SCORER = {"weights": {"coverage": 2.2, "bigram_coverage": 1.2, "local_coverage": 1.0, "typed": 0.6,
+                              "dense_sentence": 1.0, "hit_ratio": 0.9, "hit_rank_inv": 0.3, "is_pair": -0.15,
+                              "length": 0.0, "first_sentence": 0.0, "listy": 0.3, "titled": 0.3, "novelty": 0.3},
+                  "bias": -3.0}
+_LIST_Q = re.compile(r"哪些|有什么|包括|分别|哪几|几类|几种|种类|类型|特征|特点")
+_TITLE_Q = re.compile(r"哪部|哪一部|什么作品|哪本|什么书|什么著作|作品|专辑|电影|歌曲|小说|书名")
+
+
+class Composer:
+    """Turns retrieved hits into an Answer. Holds the index (idf weights, paragraphs) and the encoder."""
+
+    def __init__(self, index: Index, calibration: dict | None = None, encoder=None):
+        self.index = index
+        self.encoder = encoder
+        self.tokenizer = index.tokenizer
+        self.calibration = calibration if calibration is not None else load_calibration()
+        self.scorer = self.calibration.get("scorer", DEFAULT_SCORER)
+        self._n = max(1, len(index))
+        indptr = index.bm25.scores["indptr"]
+        self._df = indptr[1:] - indptr[:-1]
+
+    def idf(self, token: str) -> float:
+        tid = self.index.bm25.vocab_dict.get(token)
+        df = int(self._df[tid]) if tid is not None and tid < len(self._df) else 0
+        return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+
+    def candidates(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None) -> list[Candidate]:
+        """Every sentence and adjacent pair of the hits, with its evidence features, best first."""
+        qtype = question_type(question)
+        q_tokens = self.tokenizer.query_tokens(question)
+        q_words = {t: self.idf(t) for t in _words(q_tokens)}
+        q_bigrams = {t: self.idf(t) for t in _bigrams(q_tokens)}
+        if not hits or not (q_words or q_bigrams):
+            return []
+        q_norm = self.tokenizer.canonical(question)
+        listy_q = bool(_LIST_Q.search(q_norm))
+        titled_q = bool(_TITLE_Q.search(q_norm))
+        keep = set(q_words) | set(q_bigrams)
+        top_score = max(h.score for h in hits) or 1.0
+        raw: list[tuple[int, Hit, int, int, bool, bool, int]] = []
+        for rank, hit in enumerate(hits):
+            para = self.index.paragraph(hit.passage)
+            sents = [(hit.passage.start + a, hit.passage.start + b) for a, b in hit.passage.sentences]
+            for i, (a, b) in enumerate(sents):
+                first = bool(para.sentences) and (a, b) == para.sentences[0]
+                if b - a > MAX_QUOTE_CHARS:
+                    a, b = clause_window(para.text, a, b, keep, self.tokenizer.tokens)
+                raw.append((rank, hit, a, b, False, first, i))
+                if i + 1 < len(sents) and sents[i + 1][1] - sents[i][0] <= MAX_QUOTE_CHARS:
+                    raw.append((rank, hit, sents[i][0], sents[i + 1][1], True, False, i))
+        texts = [self.index.paragraph(h.passage).text[a:b] for _, h, a, b, _, _, _ in raw]
+        token_sets = [set(self.tokenizer.tokens(t)) for t in texts]
+        # Local weight: a question word found in most sentences of the paragraph names the topic,
+        # not the answer; words that pick out one sentence matter more.
+        para_sent_tokens: dict[tuple[str, int], list[set[str]]] = {}
+        for (rank, hit, a, b, pair, _, _), toks in zip(raw, token_sets):
+            if not pair:
+                para_sent_tokens.setdefault((hit.passage.doc_id, hit.passage.paragraph), []).append(toks)
+        dense = self._dense(question, raw, query_vector)
+        out = []
+        for (rank, hit, a, b, pair, first, _), text, toks, cos in zip(raw, texts, token_sets, dense):
+            sibling = para_sent_tokens.get((hit.passage.doc_id, hit.passage.paragraph), [toks])
+            if len(sibling) > 1:
+                local = {t: w * (1.0 - sum(t in st for st in sibling) / len(sibling)) for t, w in q_words.items()}
+            else:  # a one-sentence passage: nothing to tell apart locally
+                local = q_words
+            norm = self.tokenizer.canonical(text)
+            new_words = [t for t in _words(list(toks)) if t not in q_words]
+            f = {
+                "coverage": weighted_coverage(q_words, toks),
+                "bigram_coverage": weighted_coverage(q_bigrams, toks),
+                "local_coverage": weighted_coverage(local, toks) if sum(local.values()) > 0 else 0.0,
+                "typed": type_match(qtype, norm, q_norm),
+                "dense_sentence": float(cos),
+                "hit_ratio": hit.score / top_score,
+                "hit_rank_inv": 1.0 / (1 + rank),
+                "is_pair": 1.0 if pair else 0.0,
+                "length": min(1.0, (b - a) / MAX_QUOTE_CHARS),
+                "first_sentence": 1.0 if first else 0.0,
+                "listy": 1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
+                "titled": 1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
+                "novelty": min(1.0, len(new_words) / 8.0),
+            }
+            w = self.scorer["weights"]
+            z = self.scorer.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())
+            out.append(Candidate(rank, hit, a, b, f, z))
+        out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
+        return out
+
+    def _dense(self, question: str, raw: list, query_vector: np.ndarray | None) -> list[float]:
+        """Cosine of the question with each candidate, from the sentence vectors stored in the index."""
+        if not raw:
+            return []
+        if query_vector is None:
+            if self.encoder is None:
+                return [0.0] * len(raw)
+            query_vector = self.encoder.encode([question])[0]
+        rows = []
+        for _, hit, _, _, pair, _, i in raw:
+            base = int(self.index.sentence_row[self.index.row_of[hit.passage.id]]) + i
+            rows.append((base, base + 1 if pair else -1))
+        flat = sorted({r for pair in rows for r in pair if r >= 0})
+        vecs = np.asarray(self.index.sentence_vectors[flat], dtype=np.float32)
+        pos = {r: k for k, r in enumerate(flat)}
+        out = []
+        for a, b in rows:
+            v = vecs[pos[a]] if b < 0 else vecs[pos[a]] + vecs[pos[b]]
+            norm = float(np.linalg.norm(v)) or 1.0
+            out.append(float(v @ query_vector) / norm)
+        return out
+
+    def compose(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None) -> Answer:
+        qtype = question_type(question)
+        cands = self.candidates(question, hits, query_vector)
+        if not cands:
+            return self._abstain(question, hits, 0.0, qtype, {"reason": "no hits or no content words"})
+        best = cands[0]
+        q_words = {t: self.idf(t) for t in _words(self.tokenizer.query_tokens(question))}
+        features = {
+            "coverage": best.features["coverage"],
+            "bigram_coverage": best.features["bigram_coverage"],
+            "typed": best.features["typed"],
+            "fused": best.hit.score,
+            "lexical": best.hit.lexical,
+            "dense": best.hit.dense,
+            "dense_sentence": best.features["dense_sentence"],
+            "bm25": best.hit.bm25,
+            "missing_idf": self._missing_mass(q_words),
+            "qtype_known": 0.0 if qtype == "other" else 1.0,
+            "scorer": 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best.score)))),
+        }
+        alternatives: list[str] = []
+        taken: list[tuple[str, int, int, int]] = []
+        for c in cands:
+            key = (c.hit.passage.doc_id, c.hit.passage.paragraph, c.start, c.end)
+            if any(k[:2] == key[:2] and k[2] < c.end and c.start < k[3] for k in taken):
+                continue  # overlaps a better candidate of the same paragraph
+            taken.append(key)
+            alternatives.append(self.index.paragraph(c.hit.passage).text[c.start:c.end])
+            if len(alternatives) == 3:
+                break
+        # Kept for evaluation: what would be quoted, even when the answer is withheld.
+        features["alternatives"] = alternatives
+        confidence = calibrated(features, self.calibration)
+        if confidence < self.calibration.get("threshold", 0.5):
+            return self._abstain(question, hits, confidence, qtype, features)
+        chosen = self._choose(best, cands)
+        return self._answer(question, chosen, confidence, qtype, features)
+
+    def _missing_mass(self, q_words: dict[str, float]) -> float:
+        """Share of the question's idf mass made of words the whole index never uses."""
+        total = sum(q_words.values())
+        if total <= 0:
+            return 0.0
+        vocab = self.index.bm25.vocab_dict
+        return sum(w for t, w in q_words.items() if t not in vocab) / total
+
+    def _choose(self, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+        """The best quote, plus up to two from other documents that answer about as well."""
+        chosen = [best]
+        docs = {best.hit.passage.doc_id}
+        for c in cands[1:]:
+            if len(chosen) >= MAX_QUOTES:
+                break
+            if c.hit.passage.doc_id in docs:
+                continue
+            # A close second from another outlet (scores are logits of the learned scorer).
+            if c.score >= best.score - 1.5 and c.coverage >= 0.6 * best.coverage and c.typed >= best.typed:
+                chosen.append(c)
+                docs.add(c.hit.passage.doc_id)
+        if len(chosen) > 1:
+            # Several sources: show how the story moved, newest first (undated last).
+            chosen.sort(key=lambda c: (self.index.document(c.hit.passage).date or "", c.score), reverse=True)
+        return chosen
+
+    def _source(self, hit: Hit) -> Source:
+        doc = self.index.document(hit.passage)
+        para = self.index.paragraph(hit.passage)
+        return Source(doc.id, doc.path, doc.title, doc.date, doc.url, para.section, para.text, round(hit.score, 4),
+                      hit.passage.paragraph, doc.source,
+                      tuple(dict.fromkeys(self.index.documents[p.doc_id].title for p in hit.corroborating)))
+
+    def _answer(self, question: str, chosen: list[Candidate], confidence: float, qtype: str, features: dict) -> Answer:
+        sources: list[Source] = []
+        quotes = []
+        for c in chosen:
+            para = self.index.paragraph(c.hit.passage)
+            quotes.append(Quote(para.text[c.start:c.end], c.hit.passage, c.start, c.end, round(c.score, 4), c.coverage))
+            if not any(s.doc_id == c.hit.passage.doc_id and s.paragraph == c.hit.passage.paragraph for s in sources):
+                sources.append(self._source(c.hit))
+        return Answer(question, False, round(confidence, 4), tuple(quotes), tuple(sources), (), qtype, features)
+
+    def _abstain(self, question: str, hits: Sequence[Hit], confidence: float, qtype: str, features: dict) -> Answer:
+        related = tuple(self._source(h) for h in hits[:2] if h.score > 0)
+        return Answer(question, True, round(confidence, 4), (), (), related, qtype, features)
+
+
+# --- calibration -----------------------------------------------------------------------------------
+
+FEATURES = ["coverage", "bigram_coverage", "typed", "fused", "lexical", "dense", "dense_sentence", "missing_idf",
+            "qtype_known", "scorer"]
+DEFAULT_CALIBRATION = {
+    "weights": {"coverage": 4.0, "bigram_coverage": 3.0, "typed": 0.5, "fused": 0.5, "lexical": 0.0, "dense": 2.0,
+                "missing_idf": -4.0, "qtype_known": 0.0},
+    "bias": -5.0,
+    "threshold": 0.5,
+}
+
+
+def load_calibration(path: Path = CALIBRATION) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return DEFAULT_CALIBRATION
+
+
+def calibrated(features: dict, calibration: dict) -> float:
+    """Logistic model over the evidence features → probability that the quote answers the question."""
+    z = calibration.get("bias", 0.0) + sum(w * float(features.get(k, 0.0)) for k, w in calibration["weights"].items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

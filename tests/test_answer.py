@@ -1,0 +1,173 @@
+"""Answers on the seeds: verbatim quotes with citations, abstention, dates, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.answer import question_type
+from bot.engine import Engine, QuestionError
+from bot.render import answer_json, answer_text, is_traditional
+from bot.settings import Settings
+from embeddings.textnorm import normalize
+from tests.conftest import ROOT, SEEDS
+
+ANSWERABLE = {
+    "H200芯片的单价是多少？": "27000美元",
+    "輝達的H200晶片被中國海關擋下了嗎？": "海关",
+    "國家網信辦在哪一天約談了英偉達？": "7月31日",
+    "中国政府在哪一天召开紧急会议讨论H200进口？": "12月11日",
+    "摩尔线程的主要应用领域是什么？": "图形渲染",
+    "英伟达在2024年售出了多少片H20芯片？": "100萬片",
+}
+OUT_OF_CORPUS = ["英伟达B200芯片的售价是多少？", "今天北京天气怎么样？", "苹果公司的CEO是谁？", "2026年世界杯在哪里举办？"]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("answer")
+    e = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp / "index"))
+    e.ensure_index()
+    return e
+
+
+def assert_verbatim(engine: Engine, answer) -> None:
+    index = engine.loaded.index
+    for q in answer.quotes:
+        para = index.paragraph(q.passage)
+        assert para.text[q.start:q.end] == q.text
+        assert q.text in answer.sources[answer.source_number(q) - 1].passage
+        assert len(q.text) <= 160
+    for s in answer.sources + answer.related:
+        assert s.passage in [p.text for p in index.documents[s.doc_id].paragraphs]
+
+
+@pytest.mark.parametrize("question,expected", list(ANSWERABLE.items()))
+def test_answerable_questions_quote_the_answer(engine, question, expected):
+    answer = engine.ask(question)
+    assert not answer.abstained, (question, answer.confidence, answer.features.get("alternatives"))
+    assert_verbatim(engine, answer)
+    assert any(normalize(expected) in normalize(q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+    assert all(s.title for s in answer.sources)
+
+
+@pytest.mark.parametrize("question", OUT_OF_CORPUS)
+def test_out_of_corpus_questions_are_abstained(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained, (question, answer.confidence, answer.features.get("alternatives"))
+    assert answer.quotes == () and answer.sources == ()
+    assert len(answer.related) <= 2
+    assert_verbatim(engine, answer)
+
+
+def test_json_contract(engine):
+    answer = engine.ask("H200芯片的单价是多少？")
+    obj = answer_json(answer, Path("seeds"))
+    assert set(obj) >= {"question", "abstained", "confidence", "answer", "sources"}
+    assert obj["question"] == "H200芯片的单价是多少？" and obj["abstained"] is False
+    assert 0.0 <= obj["confidence"] <= 1.0
+    for item in obj["answer"]:
+        assert set(item) >= {"quote", "source"}
+        src = obj["sources"][item["source"] - 1]
+        assert src["id"] == item["source"]
+        assert item["quote"] in src["passage"]
+    for src in obj["sources"]:
+        assert set(src) >= {"id", "doc_id", "path", "title", "date", "url", "section", "passage", "score"}
+        assert src["path"].startswith("seeds/") and (ROOT / src["path"]).exists()
+    dw = [s for s in obj["sources"] if s["doc_id"].startswith("000_")][0]
+    assert dw["date"] == "2026-01-14" and dw["url"] == "https://p.dw.com/p/56no9"
+    out = answer_json(engine.ask("今天北京天气怎么样？"), Path("seeds"))
+    assert out["abstained"] is True and out["answer"] == [] and out["sources"] == []
+    json.dumps(obj, ensure_ascii=False)
+
+
+def test_unknown_date_and_url_are_null(engine):
+    obj = answer_json(engine.ask("國家網信辦在哪一天約談了英偉達？"), Path("seeds"))
+    src = obj["sources"][obj["answer"][0]["source"] - 1]
+    assert src["doc_id"].startswith("004_") and src["date"] is None and src["url"] is None
+
+
+def test_several_dated_sources_are_shown_newest_first(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    docs = [
+        ("a.txt", "海關禁令", "2026-01-14", "消息人士稱，中國海關本週告知報關人員，H300晶片不允許進入中國。"),
+        ("b.txt", "進口獲批", "2026-01-23", "1月23日，北京批准了首批H300晶片的進口許可，數十萬顆晶片獲准進入中國。"),
+        ("c.txt", "無關新聞", "2026-01-20", "今年春節假期預計有九億人次出行，鐵路部門增開了大量列車。"),
+    ]
+    for name, title, date, body in docs:
+        (seeds / name).write_text(f"{title}\n{date}\n{body}\n", encoding="utf-8")
+    engine = Engine(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
+    engine.ensure_index()
+    answer = engine.ask("H300晶片可以進入中國嗎？")
+    assert not answer.abstained
+    dates = [answer.sources[answer.source_number(q) - 1].date for q in answer.quotes]
+    assert dates == ["2026-01-23", "2026-01-14"], [q.text for q in answer.quotes]
+    text = answer_text(answer)
+    assert text.index("2026-01-23") < text.index("2026-01-14")
+
+
+def test_bad_questions_raise_a_specific_error(engine):
+    with pytest.raises(QuestionError) as e:
+        engine.ask("   ")
+    assert e.value.kind == "empty"
+    with pytest.raises(QuestionError) as e:
+        engine.ask("芯片" * 300)
+    assert e.value.kind == "too_long"
+
+
+def test_punctuation_or_emoji_only_is_abstained_not_crashed(engine):
+    for q in ["？？？", "😀😀", "...", "<b>&amp;</b>"]:
+        assert engine.ask(q).abstained
+
+
+def test_question_types():
+    assert question_type("H200芯片的单价是多少？") == "number"
+    assert question_type("國家網信辦在哪一天約談了英偉達？") == "date"
+    assert question_type("谁是英伟达的CEO？") == "person"
+    assert question_type("黄仁勋在哪里宣布的？") == "place"
+    assert question_type("为什么北京要禁止H200？") == "reason"
+
+
+def test_reply_wording_follows_the_question_script(engine):
+    assert is_traditional("輝達的晶片") and not is_traditional("英伟达的芯片")
+    assert "資料中沒有" in answer_text(engine.ask("蘋果公司的執行長是誰？"))
+    assert "资料中没有" in answer_text(engine.ask("苹果公司的CEO是谁？"))
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_ask_json_and_batch_from_the_command_line(tmp_path):
+    index = tmp_path / "index"
+    r = run_cli("ask", "H200芯片的单价是多少？", "--json", "--seeds", str(SEEDS), "--index", str(index))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 1
+    obj = json.loads(lines[0])
+    assert "27000美元" in obj["answer"][0]["quote"]
+    batch = tmp_path / "questions.txt"
+    questions = ["H200芯片的单价是多少？", "", "今天北京天气怎么样？", "國家網信辦在哪一天約談了英偉達？"]
+    batch.write_text("\n".join(questions) + "\n", encoding="utf-8")
+    r = run_cli("ask", "--batch", str(batch), "--seeds", str(SEEDS), "--index", str(index))
+    assert r.returncode == 0, r.stderr
+    objs = [json.loads(line) for line in r.stdout.strip().splitlines()]
+    assert [o["question"] for o in objs] == [q for q in questions if q]
+    assert [o["abstained"] for o in objs] == [False, True, False]
+    assert "indexed" not in r.stderr  # the index was reused, not rebuilt
+
+
+def test_ask_rebuilds_when_the_seeds_change(tmp_path, seeds_copy):
+    index = tmp_path / "index"
+    assert run_cli("ask", "測試", "--seeds", str(seeds_copy), "--index", str(index)).returncode == 0
+    (seeds_copy / "new.txt").write_text("新發現\n2026-02-02\n研究人員在南極冰層下發現了一種會發光的新型細菌，命名為極光菌。\n", encoding="utf-8")
+    r = run_cli("ask", "南極冰層下發現了什麼細菌？", "--json", "--seeds", str(seeds_copy), "--index", str(index))
+    assert "1 added" in r.stderr
+    obj = json.loads(r.stdout)
+    assert not obj["abstained"] and "極光菌" in obj["answer"][0]["quote"]

@@ -38,6 +38,23 @@ _TYPE_PATTERNS = {
 }
 
 
+_WH = re.compile(r"多少|几|什么|啥|哪|谁|何|怎么|怎样|如何|为什么|为何|是否|吗|呢|多大|多高|多长|多久|多远")
+
+
+def focus_words(question: str, tokenize) -> set[str]:
+    """The content words right around the question word: what the answer sentence must talk about.
+
+    '紫堇属植物的花序有什么类型' → {'花序', '类型'}; '广三铁路在哪年建成' → {'铁路', '建成'}.
+    """
+    q = normalize(question)
+    m = _WH.search(q)
+    if not m:
+        return set()
+    before = [t for t in tokenize(q[: m.start()]) if not t.startswith("#")]
+    after = [t for t in tokenize(q[m.end():]) if not t.startswith("#")]
+    return set(before[-2:] + after[:1])
+
+
 def question_type(question: str) -> str:
     q = normalize(question)
     for name, pattern in _QTYPES:
@@ -123,13 +140,16 @@ def type_match(qtype: str, sentence_norm: str, question_norm: str) -> float:
 def clause_window(text: str, start: int, end: int, keep: set[str], tokenize, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
     """Within the too-long text[start:end], the run of whole clauses ≤ limit covering most of `keep`."""
     cuts = sorted({start, end, *(start + m.end() for m in re.finditer(r"[，,；;：:、]", text[start:end]))})
+    clause_tokens = [keep & set(tokenize(text[a:b])) for a, b in zip(cuts, cuts[1:])]
     best, span = -1.0, (start, min(end, start + limit))
     for i in range(len(cuts) - 1):
+        covered: set[str] = set()
         for j in range(i + 1, len(cuts)):
             a, b = cuts[i], cuts[j]
             if b - a > limit:
                 break
-            score = len(keep & set(tokenize(text[a:b]))) + 0.001 * (b - a)
+            covered |= clause_tokens[j - 1]
+            score = len(covered) + 0.001 * (b - a)
             if score > best:
                 best, span = score, (a, b)
     a, b = span
@@ -159,7 +179,7 @@ class Candidate:
 
 
 SCORER_FEATURES = ["coverage", "bigram_coverage", "local_coverage", "typed", "dense_sentence", "hit_ratio",
-                   "hit_rank_inv", "is_pair", "length", "first_sentence", "listy", "titled", "novelty"]
+                   "hit_rank_inv", "is_pair", "length", "first_sentence", "listy", "titled", "novelty", "focus"]
 DEFAULT_SCORER = {"weights": {"coverage": 2.2, "bigram_coverage": 1.2, "local_coverage": 1.0, "typed": 0.6,
                               "dense_sentence": 1.0, "hit_ratio": 0.9, "hit_rank_inv": 0.3, "is_pair": -0.15,
                               "length": 0.0, "first_sentence": 0.0, "listy": 0.3, "titled": 0.3, "novelty": 0.3},
@@ -195,6 +215,7 @@ class Composer:
         if not hits or not (q_words or q_bigrams):
             return []
         q_norm = self.tokenizer.canonical(question)
+        focus = focus_words(question, self.tokenizer.tokens)
         listy_q = bool(_LIST_Q.search(q_norm))
         titled_q = bool(_TITLE_Q.search(q_norm))
         keep = set(q_words) | set(q_bigrams)
@@ -242,6 +263,7 @@ class Composer:
                 "listy": 1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
                 "titled": 1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
                 "novelty": min(1.0, len(new_words) / 8.0),
+                "focus": len(focus & toks) / len(focus) if focus else 0.0,
             }
             w = self.scorer["weights"]
             z = self.scorer.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())
@@ -289,6 +311,7 @@ class Composer:
             "bm25": best.hit.bm25,
             "missing_idf": self._missing_mass(q_words),
             "qtype_known": 0.0 if qtype == "other" else 1.0,
+            **self._paragraph_evidence(q_words, best.hit),
             "scorer": 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best.score)))),
         }
         alternatives: list[str] = []
@@ -308,6 +331,20 @@ class Composer:
             return self._abstain(question, hits, confidence, qtype, features)
         chosen = self._choose(best, cands)
         return self._answer(question, chosen, confidence, qtype, features)
+
+    def _paragraph_evidence(self, q_words: dict[str, float], hit: Hit) -> dict:
+        """How much of the question the quoted paragraph covers, and the rarest word it lacks.
+
+        A question about something the corpus does not hold usually names it (a person, a
+        place, a product): that name's high idf, missing from the paragraph, gives it away.
+        """
+        para_tokens = set(self.tokenizer.tokens(self.index.paragraph(hit.passage).text))
+        top = max(q_words.values(), default=0.0)
+        missing = [w for t, w in q_words.items() if t not in para_tokens]
+        return {
+            "paragraph_coverage": weighted_coverage(q_words, para_tokens),
+            "rarest_missing": (max(missing) / top) if missing and top > 0 else 0.0,
+        }
 
     def _missing_mass(self, q_words: dict[str, float]) -> float:
         """Share of the question's idf mass made of words the whole index never uses."""
@@ -360,7 +397,7 @@ class Composer:
 # --- calibration -----------------------------------------------------------------------------------
 
 FEATURES = ["coverage", "bigram_coverage", "typed", "fused", "lexical", "dense", "dense_sentence", "missing_idf",
-            "qtype_known", "scorer"]
+            "qtype_known", "scorer", "paragraph_coverage", "rarest_missing"]
 DEFAULT_CALIBRATION = {
     "weights": {"coverage": 4.0, "bigram_coverage": 3.0, "typed": 0.5, "fused": 0.5, "lexical": 0.0, "dense": 2.0,
                 "missing_idf": -4.0, "qtype_known": 0.0},

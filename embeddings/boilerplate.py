@@ -73,10 +73,12 @@ def line_rule(line: str) -> str | None:
     f = fold(line)
     if not f:
         return "empty"
-    if _COPYRIGHT.search(f):
+    # Notices and promos are short; a long paragraph that mentions copyright or subscriptions is
+    # news about them (measured: a 421-character CMRC paragraph on copyright law was lost before).
+    if len(f) <= 200 and _COPYRIGHT.search(f):
         return "copyright"
     promo = sum(1 for p in _PROMO if p.search(f))
-    if promo >= 2 or (promo == 1 and _READER_ADDRESS.search(f) and len(f) < 200):
+    if (promo >= 2 and len(f) <= 300) or (promo == 1 and _READER_ADDRESS.search(f) and len(f) < 200):
         return "promo"
     short = len(f) <= 60
     if short and _ATTRIBUTION.search(f):

@@ -171,3 +171,29 @@ def test_ask_rebuilds_when_the_seeds_change(tmp_path, seeds_copy):
     assert "1 added" in r.stderr
     obj = json.loads(r.stdout)
     assert not obj["abstained"] and "極光菌" in obj["answer"][0]["quote"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["cmrc2018_dev", "drcd_dev"])
+def test_every_quote_on_dev_set_runs_is_verbatim(datasets_dir, name):
+    from bot.evaluate import run_eval, summarise
+
+    _, records, _, _ = run_eval(datasets_dir / f"{name}.json", Settings(), limit=80)
+    assert len(records) == 160
+    assert all(r.verbatim for r in records)
+    s = summarise(records)
+    # Far better than chance, and on par with or better than the naive peer on the same questions
+    # (docs/benchmarks.md: +4 and +6.5 points on 600 questions per set).
+    assert s["quote@1 no abstention"] >= s["naive quote@1"] - 0.05  # 80 questions: a few either way is noise
+    assert s["quote@1"] > 0.6 and s["abstention rate"] > 0.5 and s["answer rate"] > 0.85
+
+
+@pytest.mark.slow
+def test_eval_command_reports_the_metrics(datasets_dir):
+    r = run_cli("eval", str(datasets_dir / "drcd_dev.json"), "--limit", "30", "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    for key in ["R@1", "R@5", "MRR", "quote@1", "quote@3", "answer rate", "abstention rate", "p50 ms", "p95 ms",
+                "index build s", "naive quote@1"]:
+        assert key in s, key
+    assert s["answerable"] == 30 and s["held_out"] == 30 and s["verbatim"] is True

@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # The loaders log each skipped file; the CLI reports them itself, once, as warnings.
     logging.getLogger("embeddings.documents").setLevel(logging.ERROR)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
     try:
         flags = {"seeds_dir": getattr(args, "seeds", None), "index_dir": getattr(args, "index", None),
                  "encoder": getattr(args, "encoder", None)}

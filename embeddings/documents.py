@@ -102,25 +102,26 @@ def load_corpus(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Corpus:
     docs: list[Document] = []
     warnings: list[LoadWarning] = []
     for path in seed_files(seeds_dir):
-        rel = path.relative_to(seeds_dir).as_posix()
-        try:
-            data = path.read_bytes()
-            loaded, notes = read_document(data, rel, max_bytes=max_bytes)
-        except UnreadableFile as exc:
-            warnings.append(LoadWarning(rel, f"skipped: {exc}"))
-            log.warning("skipped %s: %s", rel, exc)
-            continue
-        except OSError as exc:
-            warnings.append(LoadWarning(rel, f"skipped: cannot read file ({exc.strerror or exc})"))
-            continue
-        except Exception as exc:  # a reader bug must not take the whole corpus down
-            warnings.append(LoadWarning(rel, f"skipped: unexpected {type(exc).__name__}: {exc}"))
-            log.exception("reader failed on %s", rel)
-            continue
-        for note in notes:
-            warnings.append(LoadWarning(rel, note))
+        loaded, notes = read_file(seeds_dir, path.relative_to(seeds_dir).as_posix(), max_bytes)
         docs.extend(loaded)
+        warnings.extend(notes)
     return Corpus(tuple(docs), tuple(warnings))
+
+
+def read_file(seeds_dir: Path, rel: str, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[Document], list[LoadWarning]]:
+    """One seed file → its documents and warnings; never raises for a bad file, it warns instead."""
+    try:
+        data = (Path(seeds_dir) / rel).read_bytes()
+        loaded, notes = read_document(data, rel, max_bytes=max_bytes)
+    except UnreadableFile as exc:
+        log.warning("skipped %s: %s", rel, exc)
+        return [], [LoadWarning(rel, f"skipped: {exc}")]
+    except OSError as exc:
+        return [], [LoadWarning(rel, f"skipped: cannot read file ({exc.strerror or exc})")]
+    except Exception as exc:  # a reader bug must not take the whole corpus down
+        log.exception("reader failed on %s", rel)
+        return [], [LoadWarning(rel, f"skipped: unexpected {type(exc).__name__}: {exc}")]
+    return loaded, [LoadWarning(rel, note) for note in notes]
 
 
 def read_document(data: bytes, rel_path: str, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[Document], list[str]]:

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from embeddings.documents import Document, LoadWarning, Paragraph, read_document, seed_files, UnreadableFile
+from embeddings.documents import Document, LoadWarning, Paragraph, read_file, seed_files
 from embeddings.boilerplate import Dropped
 from embeddings.encoders import Encoder
 from embeddings.passages import Passage, content_hash, document_passages
@@ -275,21 +275,8 @@ def build_index(
                     docs.extend(prev_docs[i] for i in ids)
                     file_docs[path] = ids
                     continue
-            try:
-                loaded, notes = read_document((seeds_dir / path).read_bytes(), path, max_bytes=max_bytes)
-            except UnreadableFile as exc:
-                warnings.append(LoadWarning(path, f"skipped: {exc}"))
-                file_docs[path] = []
-                continue
-            except OSError as exc:
-                warnings.append(LoadWarning(path, f"skipped: cannot read file ({exc})"))
-                file_docs[path] = []
-                continue
-            except Exception as exc:
-                warnings.append(LoadWarning(path, f"skipped: unexpected {type(exc).__name__}: {exc}"))
-                file_docs[path] = []
-                continue
-            warnings.extend(LoadWarning(path, n) for n in notes)
+            loaded, notes = read_file(seeds_dir, path, max_bytes)
+            warnings.extend(notes)
             docs.extend(loaded)
             file_docs[path] = [d.id for d in loaded]
         step("documents-read")

@@ -127,6 +127,26 @@ def weighted_coverage(terms: dict[str, float], present: set[str]) -> float:
     return sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
 
 
+def typed_near(qtype: str, sentence_norm: str, question_norm: str, words: set[str], window: int = 12) -> float:
+    """1 if an answer of the asked type stands within `window` characters of a question word.
+
+    SQuAD-style answers sit next to the words the question repeats ("…于1903年建成" for
+    "哪年建成"): a fitting number far from them answers something else.
+    """
+    pattern = _TYPE_PATTERNS.get(qtype)
+    if pattern is None or not words:
+        return 0.0
+    anchors = [m.start() for w in words if len(w) > 1 for m in re.finditer(re.escape(w), sentence_norm)]
+    if not anchors:
+        return 0.0
+    for m in pattern.finditer(sentence_norm):
+        if m.group(0) in question_norm:
+            continue
+        if any(abs(m.start() - a) <= window for a in anchors):
+            return 1.0
+    return 0.0
+
+
 def type_match(qtype: str, sentence_norm: str, question_norm: str) -> float:
     """1 if the sentence holds an answer of the asked type that the question does not already hold."""
     pattern = _TYPE_PATTERNS.get(qtype)
@@ -178,11 +198,14 @@ class Candidate:
         return self.features["typed"]
 
 
+# Quote length is deliberately not a feature: longer quotes contain answers more often, but a
+# quote should be chosen for what it says, and users want the shortest one that answers.
 SCORER_FEATURES = ["coverage", "bigram_coverage", "local_coverage", "typed", "dense_sentence", "hit_ratio",
-                   "hit_rank_inv", "is_pair", "length", "first_sentence", "listy", "titled", "novelty", "focus"]
+                   "hit_rank_inv", "is_pair", "first_sentence", "listy", "titled", "novelty", "focus",
+                   "typed_near"]
 DEFAULT_SCORER = {"weights": {"coverage": 2.2, "bigram_coverage": 1.2, "local_coverage": 1.0, "typed": 0.6,
                               "dense_sentence": 1.0, "hit_ratio": 0.9, "hit_rank_inv": 0.3, "is_pair": -0.15,
-                              "length": 0.0, "first_sentence": 0.0, "listy": 0.3, "titled": 0.3, "novelty": 0.3},
+                              "first_sentence": 0.0, "listy": 0.3, "titled": 0.3, "novelty": 0.3},
                   "bias": -3.0}
 _LIST_Q = re.compile(r"哪些|有什么|包括|分别|哪几|几类|几种|种类|类型|特征|特点")
 _TITLE_Q = re.compile(r"哪部|哪一部|什么作品|哪本|什么书|什么著作|作品|专辑|电影|歌曲|小说|书名")
@@ -258,12 +281,12 @@ class Composer:
                 "hit_ratio": hit.score / top_score,
                 "hit_rank_inv": 1.0 / (1 + rank),
                 "is_pair": 1.0 if pair else 0.0,
-                "length": min(1.0, (b - a) / MAX_QUOTE_CHARS),
                 "first_sentence": 1.0 if first else 0.0,
                 "listy": 1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
                 "titled": 1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
                 "novelty": min(1.0, len(new_words) / 8.0),
                 "focus": len(focus & toks) / len(focus) if focus else 0.0,
+                "typed_near": typed_near(qtype, norm, q_norm, (focus | set(q_words)) & toks),
             }
             w = self.scorer["weights"]
             z = self.scorer.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())

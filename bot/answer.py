@@ -229,12 +229,16 @@ class Composer:
         df = int(self._df[tid]) if tid is not None and tid < len(self._df) else 0
         return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
 
-    def candidates(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None) -> list[Candidate]:
-        """Every sentence and adjacent pair of the hits, with its evidence features, best first."""
-        qtype = question_type(question)
+    def question_terms(self, question: str) -> tuple[str, dict[str, float], dict[str, float]]:
+        """(question type, idf of its words, idf of its Han bigrams): computed once per question."""
         q_tokens = self.tokenizer.query_tokens(question)
-        q_words = {t: self.idf(t) for t in _words(q_tokens)}
-        q_bigrams = {t: self.idf(t) for t in _bigrams(q_tokens)}
+        return (question_type(question), {t: self.idf(t) for t in _words(q_tokens)},
+                {t: self.idf(t) for t in _bigrams(q_tokens)})
+
+    def candidates(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None,
+                   terms: tuple[str, dict[str, float], dict[str, float]] | None = None) -> list[Candidate]:
+        """Every sentence and adjacent pair of the hits, with its evidence features, best first."""
+        qtype, q_words, q_bigrams = terms or self.question_terms(question)
         if not hits or not (q_words or q_bigrams):
             return []
         q_norm = self.tokenizer.canonical(question)
@@ -317,12 +321,12 @@ class Composer:
         return out
 
     def compose(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None) -> Answer:
-        qtype = question_type(question)
-        cands = self.candidates(question, hits, query_vector)
+        terms = self.question_terms(question)
+        qtype, q_words, _ = terms
+        cands = self.candidates(question, hits, query_vector, terms)
         if not cands:
             return self._abstain(question, hits, 0.0, qtype, {"reason": "no hits or no content words"})
         best = cands[0]
-        q_words = {t: self.idf(t) for t in _words(self.tokenizer.query_tokens(question))}
         features = {
             "coverage": best.features["coverage"],
             "bigram_coverage": best.features["bigram_coverage"],

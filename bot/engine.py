@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.answer import Answer, Composer
 from bot.settings import Settings
@@ -89,11 +87,3 @@ class Engine:
         qv = loaded.searcher.query_vector(q)
         hits = loaded.searcher.search(q, k=RETRIEVE_K, query_vector=qv)
         return loaded.composer.compose(q, hits, qv)
-
-    def timed_ask(self, question: str) -> tuple[Answer, float]:
-        t0 = time.perf_counter()
-        answer = self.ask(question)
-        return answer, time.perf_counter() - t0
-
-    def seeds_path(self, rel: str) -> str:
-        return str(Path(self.settings.seeds_dir) / rel)

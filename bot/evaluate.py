@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import Composer, DEFAULT_CALIBRATION
+from bot.answer import Composer
 from bot.datasets import Dataset, Question, load_squad, write_articles
 from bot.engine import RETRIEVE_K, Engine
 from bot.settings import Settings
@@ -158,5 +158,3 @@ def tradeoff(records: list[Record], thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.
         })
     return rows
 
-
-__all__ = ["run_eval", "summarise", "tradeoff", "contains_answer", "DEFAULT_CALIBRATION"]

@@ -125,9 +125,8 @@ class Searcher:
                 dupes.append([])
             hits.append(Hit(p, float(fused[pos]), float(cand_bm[pos]), float(cos[pos]),
                             float(cand_bm[pos] / top) if top > 0 else 0.0))
-            if len(hits) >= k and not dedupe:
-                break
-            if len(hits) >= k and dedupe and len(hits) >= k + 3:
+            # With folding on, scan a little past k so near-duplicates of the kept hits are found.
+            if len(hits) >= (k + 3 if dedupe else k):
                 break
         if dedupe:
             hits = [Hit(h.passage, h.score, h.bm25, h.dense, h.lexical, tuple(d)) for h, d in zip(hits, dupes)]

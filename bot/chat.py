@@ -1,0 +1,156 @@
+"""Chat policy without Telegram: who is addressed in a group, the per-user limit, usage figures."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import statistics
+from collections import deque
+from dataclasses import dataclass
+
+from embeddings.documents import Document
+
+
+class RateLimiter:
+    """At most `limit` questions per `window` seconds per user (a sliding window, not a bucket)."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit = limit
+        self.window = window
+        self._seen: dict[int, deque[float]] = {}
+
+    def check(self, user_id: int, now: float) -> float:
+        """0 if the question may go ahead (and counts it); else the seconds until it may."""
+        times = self._seen.setdefault(user_id, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) >= self.limit:
+            return times[0] + self.window - now
+        times.append(now)
+        if len(self._seen) > 10_000:  # forget idle users so the table stays small
+            self._seen = {u: t for u, t in self._seen.items() if t and t[-1] > now - self.window}
+        return 0.0
+
+
+class Stats:
+    """Questions answered since start; latencies kept for the most recent 10,000."""
+
+    def __init__(self):
+        self.questions = 0
+        self.abstained = 0
+        self.rate_limited = 0
+        self.errors = 0
+        self.latencies: deque[float] = deque(maxlen=10_000)
+
+    def record(self, seconds: float, abstained: bool) -> None:
+        self.questions += 1
+        self.abstained += abstained
+        self.latencies.append(seconds)
+
+    def summary(self) -> dict:
+        lat = sorted(self.latencies)
+        return {
+            "questions": self.questions,
+            "abstained": self.abstained,
+            "abstention_rate": self.abstained / self.questions if self.questions else 0.0,
+            "rate_limited": self.rate_limited,
+            "errors": self.errors,
+            "p50_ms": 1000 * statistics.median(lat) if lat else None,
+            "p95_ms": 1000 * percentile(lat, 0.95) if lat else None,
+        }
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values."""
+    k = max(0, min(len(sorted_values) - 1, math.ceil(q * len(sorted_values)) - 1))
+    return sorted_values[k]
+
+
+def strip_mention(text: str, username: str) -> str:
+    """The question without the bot's @mention."""
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+def mentions(text: str, username: str) -> bool:
+    return bool(username) and re.search(rf"@{re.escape(username)}\b", text, flags=re.IGNORECASE) is not None
+
+
+def addressed_question(text: str, *, private: bool, username: str, reply_to_bot: bool) -> str | None:
+    """The question a message asks the bot, or None when it is group talk not meant for the bot."""
+    if private or reply_to_bot:
+        return strip_mention(text, username) if username else text.strip()
+    if mentions(text, username):
+        return strip_mention(text, username)
+    return None
+
+
+_CLAUSE = re.compile(r"[：:？?！!，,；;|｜]")
+
+
+def example_questions(documents: list[Document], n: int = 3) -> list[str]:
+    """Candidate example questions from the newest documents' titles (the caller keeps those answered)."""
+    dated = sorted(documents, key=lambda d: (d.date or "", d.id), reverse=True)
+    out = []
+    for doc in dated:
+        clauses = [c.strip() for c in _CLAUSE.split(doc.title or "") if c.strip()]
+        if not clauses:
+            continue
+        best = max(clauses, key=lambda c: (sum("\u4e00" <= ch <= "\u9fff" for ch in c), -clauses.index(c)))
+        if len(best) >= 4:
+            out.append(best + ("？" if not best.isascii() else "?"))
+        if len(out) >= n * 2:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class CorpusFacts:
+    """What /start and /help say about the corpus."""
+
+    documents: int
+    passages: int
+    first_date: str | None
+    last_date: str | None
+    examples: tuple[str, ...]
+
+
+# --- callback data: which paragraph a button shows (Telegram allows 64 bytes) ----------------------
+
+
+@dataclass(frozen=True)
+class ParagraphRef:
+    """A paragraph of a document, and optionally the quoted span in it; checked against the text on use."""
+
+    doc_key: str
+    paragraph: int
+    start: int
+    end: int
+    text_key: str
+
+    def encode(self) -> str:
+        return f"p|{self.doc_key}|{self.paragraph}|{self.start}|{self.end}|{self.text_key}"
+
+    @classmethod
+    def make(cls, doc_id: str, paragraph: int, text: str, start: int = 0, end: int = 0) -> "ParagraphRef":
+        return cls(short_hash(doc_id, 8), paragraph, start, end, short_hash(text, 6))
+
+    @classmethod
+    def decode(cls, data: str) -> "ParagraphRef | None":
+        parts = (data or "").split("|")
+        if len(parts) != 6 or parts[0] != "p" or not all(p.isdigit() for p in parts[2:5]):
+            return None
+        return cls(parts[1], int(parts[2]), int(parts[3]), int(parts[4]), parts[5])
+
+    def resolve(self, documents: dict[str, Document]) -> tuple[Document, str] | None:
+        """The document and paragraph text, or None if the index no longer holds that exact paragraph."""
+        for doc in documents.values():
+            if short_hash(doc.id, 8) == self.doc_key and 0 <= self.paragraph < len(doc.paragraphs):
+                text = doc.paragraphs[self.paragraph].text
+                if short_hash(text, 6) == self.text_key and self.end <= len(text):
+                    return doc, text
+        return None
+
+
+def short_hash(text: str, n: int) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]

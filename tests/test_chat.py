@@ -1,0 +1,131 @@
+"""Chat policy and Telegram HTML rendering, without a network: limits, addressing, buttons, escaping, splitting."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from bot.answer import Answer, Quote, Source
+from bot.chat import ParagraphRef, RateLimiter, Stats, addressed_question, example_questions
+from bot.render import TELEGRAM_LIMIT, answer_html, pack, paragraph_html, sources_html, text_chunks, units
+from embeddings.documents import load_corpus
+from embeddings.passages import Passage
+from tests.conftest import SEEDS
+
+HOSTILE = '<b>x</b> & <a href="javascript:alert(1)">y</a> &amp; <script>'
+ALLOWED_TAGS = {"b", "/b", "i", "/i", "a", "/a", "code", "/code"}
+
+
+def tags(html_text: str) -> set[str]:
+    return {m.split()[0] for m in re.findall(r"<([^>]+)>", html_text)}
+
+
+def test_rate_limiter_is_a_sliding_window_per_user():
+    rl = RateLimiter(5, 10.0)
+    assert [rl.check(1, t) for t in (0, 1, 2, 3, 4)] == [0.0] * 5
+    assert rl.check(1, 5) == pytest.approx(5.0)  # the oldest (t=0) frees up at t=10
+    assert rl.check(2, 5) == 0.0  # another user is not affected
+    assert rl.check(1, 10.0) == 0.0
+
+
+def test_stats_percentiles():
+    s = Stats()
+    for i in range(1, 101):
+        s.record(i / 1000, abstained=i % 4 == 0)
+    summary = s.summary()
+    assert summary["questions"] == 100 and summary["abstention_rate"] == 0.25
+    assert summary["p50_ms"] == pytest.approx(50.5) and summary["p95_ms"] == pytest.approx(95)
+
+
+@pytest.mark.parametrize("text, private, reply, expected", [
+    ("问题", True, False, "问题"),
+    ("问题", False, False, None),
+    ("@TestNameBot 问题", False, False, "问题"),
+    ("问题 @testnamebot", False, False, "问题"),
+    ("问题", False, True, "问题"),
+    ("@OtherBot 问题", False, False, None),
+])
+def test_group_messages_are_questions_only_when_addressed(text, private, reply, expected):
+    assert addressed_question(text, private=private, username="TestNameBot", reply_to_bot=reply) == expected
+
+
+def test_paragraph_ref_round_trips_within_64_bytes_and_detects_changes():
+    docs = {d.id: d for d in load_corpus(SEEDS).documents}
+    doc = next(iter(docs.values()))
+    text = doc.paragraphs[3].text
+    ref = ParagraphRef.make(doc.id, 3, text, 2, 9)
+    data = ref.encode()
+    assert len(data.encode()) <= 64
+    assert ParagraphRef.decode(data) == ref
+    assert ParagraphRef.decode(data).resolve(docs) == (doc, text)
+    assert ParagraphRef.make(doc.id, 3, text + "改").resolve(docs) is None  # the paragraph changed since
+    for bad in ("", "p|x", "p|a|b|c|d|e", "q|1|2|3|4|5", "p|" + "9" * 500):
+        assert ParagraphRef.decode(bad) is None or ParagraphRef.decode(bad).resolve(docs) is None
+
+
+def make_answer(question: str, paragraph: str, start: int, end: int, title: str, url: str | None) -> Answer:
+    passage = Passage("pid", "doc", 0, 0, len(paragraph), paragraph, None, ((0, len(paragraph)),), "text")
+    quote = Quote(paragraph[start:end], passage, start, end, 1.0, 1.0)
+    source = Source("doc", "doc.txt", title, "2026-01-14", url, None, paragraph, 0.9, 0)
+    return Answer(question, False, 0.9, (quote,), (source,))
+
+
+def test_answer_html_escapes_every_document_string():
+    para = f"他说{HOSTILE}然后离开。"
+    answer = make_answer("他说了什么？", para, 0, len(para), HOSTILE, 'https://x.org/?a=1&b="2"')
+    out = "\n\n".join(answer_html(answer))
+    assert tags(out) <= ALLOWED_TAGS
+    assert "javascript" not in re.findall(r'href="([^"]*)"', out)[0]
+    assert html.unescape(re.sub(r"<[^>]+>", "", out)).count(HOSTILE) == 2  # in the quote and the title
+
+
+def test_non_http_links_are_not_linked():
+    answer = make_answer("问？", "甲乙丙。", 0, 4, "标题", "javascript:alert(1)")
+    out = "\n\n".join(answer_html(answer))
+    assert "<a " not in out
+
+
+def test_paragraph_view_highlights_the_quote_and_splits_long_paragraphs():
+    para = ("甲乙丙丁&戊。" * 1500) + "目标句子。" + ("己庚辛<壬>。" * 200)
+    start = para.index("目标句子")
+    blocks = paragraph_html(HOSTILE, None, None, para, (start, start + 5), traditional=False)
+    messages = pack(blocks)
+    assert len(messages) > 1 and all(units(m) <= TELEGRAM_LIMIT for m in messages)
+    joined = "".join(html.unescape(re.sub(r"<[^>]+>", "", b)) for b in blocks[1:])
+    assert joined == para
+    assert any("<b>目标句子。</b>" in b for b in blocks)
+    assert all(tags(m) <= ALLOWED_TAGS for m in messages)
+
+
+def test_text_chunks_cover_the_text_and_respect_the_budget():
+    text = "😀&<" * 3000 + "句子。" * 10
+    spans = text_chunks(text, 1000)
+    assert spans[0][0] == 0 and spans[-1][1] == len(text)
+    assert all(a == prev_b for (a, _), (_, prev_b) in zip(spans[1:], spans))
+    assert all(units(html.escape(text[a:b])) <= 1000 for a, b in spans)
+
+
+def test_pack_keeps_blocks_whole_and_fits_the_limit():
+    blocks = [f"<b>{i}</b>" + "字" * 900 for i in range(12)]
+    messages = pack(blocks)
+    assert all(units(m) <= TELEGRAM_LIMIT for m in messages)
+    assert "\n\n".join(messages) == "\n\n".join(blocks)
+    with pytest.raises(ValueError):
+        pack(["字" * (TELEGRAM_LIMIT + 1)])
+
+
+def test_sources_list_is_newest_first_and_escaped():
+    docs = load_corpus(SEEDS).documents
+    out = "\n\n".join(sources_html(list(docs), traditional=False))
+    dates = re.findall(r"· (\d{4}-\d{2}-\d{2})", out)
+    assert dates == sorted(dates, reverse=True) and len(dates) >= 4
+    assert tags(out) <= ALLOWED_TAGS
+
+
+def test_example_questions_come_from_titles():
+    docs = load_corpus(SEEDS).documents
+    examples = example_questions(list(docs))
+    assert len(examples) >= 3 and all(q.endswith("？") for q in examples)
+    assert any(q[:-1] in d.title for q in examples for d in docs)

@@ -30,8 +30,6 @@ def fit_scorer(path: Path, encoder_spec: str, drop: list[str]) -> dict:
     import tempfile
     from dataclasses import replace
 
-    from sklearn.linear_model import LogisticRegression
-
     from bot.datasets import load_squad, write_articles
     from bot.engine import RETRIEVE_K, Engine
     from bot.evaluate import contains_answer

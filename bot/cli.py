@@ -142,20 +142,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _step_hook(settings: Settings):
-    """Fault-injection hook for tests: announce each build step on stderr and pause after it."""
-    if settings.debug_pause <= 0:
-        return None
-    import time
-
-    def step(name: str) -> None:
-        print(f"step: {name}", file=sys.stderr, flush=True)
-        time.sleep(settings.debug_pause)
-
-    return step
-
-
 def run_index(settings: Settings, force: bool = False):
+    from bot.engine import step_hook
     from embeddings.encoders import make_encoder
     from embeddings.index import build_index
 
@@ -163,7 +151,7 @@ def run_index(settings: Settings, force: bool = False):
         raise ConfigError(f"seeds folder not found: {settings.seeds_dir}")
     encoder = make_encoder(settings.encoder, threads=settings.threads)
     return build_index(settings.seeds_dir, settings.index_dir, encoder, max_bytes=settings.max_file_bytes,
-                       progress=sys.stderr.isatty(), on_step=_step_hook(settings), force=force)
+                       progress=sys.stderr.isatty(), on_step=step_hook(settings), force=force)
 
 
 def print_report(report) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from dataclasses import dataclass
 
 from bot.answer import Answer, Composer
@@ -12,6 +14,18 @@ from embeddings.index import BuildReport, Index, build_index, seeds_changed
 from embeddings.search import Searcher, SearcherSlot
 
 RETRIEVE_K = 8
+
+
+def step_hook(settings: Settings):
+    """Fault-injection hook for tests: announce each index build step on stderr and pause after it."""
+    if settings.debug_pause <= 0:
+        return None
+
+    def step(name: str) -> None:
+        print(f"step: {name}", file=sys.stderr, flush=True)
+        time.sleep(settings.debug_pause)
+
+    return step
 
 
 class QuestionError(Exception):
@@ -65,7 +79,7 @@ class Engine:
         """Reindex what changed, then swap the new generation in; questions keep being answered meanwhile."""
         with self._build_lock:
             report = build_index(self.settings.seeds_dir, self.settings.index_dir, self.encoder,
-                                 max_bytes=self.settings.max_file_bytes)
+                                 max_bytes=self.settings.max_file_bytes, on_step=step_hook(self.settings))
             self._load()
             return report
 

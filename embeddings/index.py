@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import fcntl
 import json
 import logging
@@ -13,7 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
@@ -46,6 +47,10 @@ class IndexCorrupt(IndexError):
 
 class IndexBusy(IndexError):
     pass
+
+
+class IndexWriteFailed(IndexError):
+    """The new generation could not be written (disk full, I/O error); the previous one still serves."""
 
 
 @dataclass(frozen=True)
@@ -159,13 +164,14 @@ def current_generation(index_dir: Path) -> Path | None:
     return gen if name and (gen / "manifest.json").exists() else None
 
 
-def _publish(index_dir: Path, gen: Path) -> None:
+def _publish(index_dir: Path, gen: Path, step: Callable[[str], None] = lambda name: None) -> None:
     """Point CURRENT at `gen` atomically: tmp file, fsync, rename, fsync the folder."""
     tmp = index_dir / f"{POINTER}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(gen.name + "\n")
         f.flush()
         os.fsync(f.fileno())
+    step("publishing")
     os.replace(tmp, index_dir / POINTER)
     _fsync_file(index_dir)
 
@@ -329,27 +335,7 @@ def build_index(
         existing = [int(c.name.split("-")[1]) for c in index_dir.glob("gen-*") if c.name.split("-")[1].isdigit()]
         n = max([n, *[e + 1 for e in existing]])
         gen = index_dir / f"gen-{n:06d}"
-        if gen.exists():
-            shutil.rmtree(gen)
-        gen.mkdir(parents=True)
-        _write_json(gen / "documents.json", [doc_to_json(d) for d in docs])
-        step("wrote-documents")
-        with open(gen / "passages.jsonl", "w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
-        step("wrote-passages")
-        np.save(gen / "vectors.npy", vectors)
-        np.save(gen / "sentence_vectors.npy", sent_vectors)
-        step("wrote-vectors")
-        import faiss
-
-        retriever = _bm25s().BM25()
-        retriever.index([r["tokens"] for r in records] or [[""]], show_progress=False)
-        retriever.save(str(gen / "bm25"), show_progress=False)
-        step("wrote-bm25")
         index_type = choose_index_type(len(passages))
-        faiss.write_index(build_faiss(vectors, index_type), str(gen / "dense.faiss"))
-        step("wrote-faiss")
         files = {
             path: {"sha256": hashes[path], "documents": file_docs.get(path, []),
                    "passages": [r["id"] for r in records if r["doc"] in set(file_docs.get(path, []))]}
@@ -368,12 +354,22 @@ def build_index(
             "warnings": [[w.path, w.reason] for w in warnings],
             "versions": _versions(),
         }
-        # The manifest is written last: a generation without one was never finished.
-        _write_json(gen / "manifest.json", manifest)
-        _fsync_tree(gen)
-        _fsync_file(index_dir)
-        step("synced")
-        _publish(index_dir, gen)
+        try:
+            _write_generation(gen, docs, records, vectors, sent_vectors, index_type, step)
+            # The manifest is written last: a generation without one was never finished.
+            _write_json(gen / "manifest.json", manifest)
+            step("wrote-manifest")
+            _fsync_tree(gen)
+            _fsync_file(index_dir)
+            step("synced")
+            _publish(index_dir, gen, step)
+        except BaseException as exc:
+            if current_generation(index_dir) != gen:
+                shutil.rmtree(gen, ignore_errors=True)  # never leave a half-written generation behind
+            if isinstance(exc, OSError):
+                raise IndexWriteFailed(f"could not write the new index in {index_dir} ({_write_error(exc, index_dir)}); "
+                                       f"the previous index is still in use") from exc
+            raise
         step("published")
         _cleanup(index_dir, keep={gen.name} | ({prev_gen.name} if prev_gen else set()))
         step("cleaned")
@@ -383,6 +379,46 @@ def build_index(
             unchanged=len(unchanged), documents=len(docs), passages=len(passages), embedded=embedded,
             reused=reused, retokenized=retokenized, seconds=time.perf_counter() - t0, warnings=tuple(warnings),
         )
+
+
+def _write_error(exc: OSError, index_dir: Path) -> str:
+    """A short reason; numpy reports a full disk as a bare short write, so look at the free space."""
+    if exc.errno is None and shutil.disk_usage(index_dir).free < 1 << 20:
+        return f"{os.strerror(errno.ENOSPC)}: {exc}"
+    return exc.strerror or str(exc)
+
+
+def _write_generation(gen: Path, docs: list[Document], records: list[dict], vectors: np.ndarray,
+                      sent_vectors: np.ndarray, index_type: str, step: Callable[[str], None]) -> None:
+    """Everything of a generation but its manifest."""
+    import faiss
+
+    if gen.exists():
+        shutil.rmtree(gen)
+    gen.mkdir(parents=True)
+    step("created-generation")
+    _write_json(gen / "documents.json", [doc_to_json(d) for d in docs])
+    step("wrote-documents")
+    with open(gen / "passages.jsonl", "w", encoding="utf-8") as f:
+        for i, r in enumerate(records):
+            f.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
+            if i == len(records) // 2:
+                f.flush()
+                step("writing-passages")  # a file half written: a crash here must not matter either
+    step("wrote-passages")
+    np.save(gen / "vectors.npy", vectors)
+    step("writing-vectors")
+    np.save(gen / "sentence_vectors.npy", sent_vectors)
+    step("wrote-vectors")
+    retriever = _bm25s().BM25()
+    retriever.index([r["tokens"] for r in records] or [[""]], show_progress=False)
+    retriever.save(str(gen / "bm25"), show_progress=False)
+    step("wrote-bm25")
+    try:
+        faiss.write_index(build_faiss(vectors, index_type), str(gen / "dense.faiss"))
+    except RuntimeError as exc:  # faiss reports I/O errors (a full disk) as RuntimeError
+        raise OSError(errno.EIO, f"writing dense.faiss failed: {' '.join(str(exc).split())[:200]}") from exc
+    step("wrote-faiss")
 
 
 def _embed_cached(texts: list[str], old_texts: list[str], old_vectors, encoder: Encoder, progress: bool,

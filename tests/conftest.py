@@ -29,3 +29,27 @@ def datasets_dir() -> Path:
     if not (DATASETS / "cmrc2018_dev.json").exists():
         pytest.skip(f"public datasets not found at {DATASETS}")
     return DATASETS
+
+
+# --- figures for docs/reliability.md ----------------------------------------------------------
+# Reliability tests record what they tried and what the bot did; `benchmarks/reliability.py`
+# runs them with QUOTEBOT_RELIABILITY_OUT set and turns the records into the table.
+
+_RELIABILITY: list[dict] = []
+
+
+@pytest.fixture
+def reliability():
+    def record(fault: str, cases: int, outcome: str, **figures) -> None:
+        _RELIABILITY.append({"fault": fault, "cases": cases, "outcome": outcome, **figures})
+
+    return record
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import json
+    import os
+
+    out = os.environ.get("QUOTEBOT_RELIABILITY_OUT")
+    if out and _RELIABILITY:
+        Path(out).write_text(json.dumps(_RELIABILITY, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -34,7 +34,11 @@ class RateLimiter:
 
 
 class Stats:
-    """Questions answered since start; latencies kept for the most recent 10,000."""
+    """Questions answered since start; latencies kept for the most recent 10,000.
+
+    `latencies` run from the question reaching the bot to its answer being ready (waiting for a
+    free worker included); `compute` is the answering alone.
+    """
 
     def __init__(self):
         self.questions = 0
@@ -42,14 +46,16 @@ class Stats:
         self.rate_limited = 0
         self.errors = 0
         self.latencies: deque[float] = deque(maxlen=10_000)
+        self.compute: deque[float] = deque(maxlen=10_000)
 
-    def record(self, seconds: float, abstained: bool) -> None:
+    def record(self, seconds: float, abstained: bool, compute: float | None = None) -> None:
         self.questions += 1
         self.abstained += abstained
         self.latencies.append(seconds)
+        self.compute.append(seconds if compute is None else compute)
 
     def summary(self) -> dict:
-        lat = sorted(self.latencies)
+        lat, comp = sorted(self.latencies), sorted(self.compute)
         return {
             "questions": self.questions,
             "abstained": self.abstained,
@@ -58,6 +64,8 @@ class Stats:
             "errors": self.errors,
             "p50_ms": 1000 * statistics.median(lat) if lat else None,
             "p95_ms": 1000 * percentile(lat, 0.95) if lat else None,
+            "compute_p50_ms": 1000 * statistics.median(comp) if comp else None,
+            "compute_p95_ms": 1000 * percentile(comp, 0.95) if comp else None,
         }
 
 

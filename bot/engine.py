@@ -12,6 +12,7 @@ from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
 from embeddings.search import Searcher, SearcherSlot
+from embeddings.textnorm import strip_controls
 
 RETRIEVE_K = 8
 
@@ -88,7 +89,7 @@ class Engine:
         self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder)))
 
     def check_question(self, question: str) -> str:
-        q = (question or "").strip()
+        q = strip_controls(question or "").strip()  # NUL, lone surrogates: nothing to search for, only to break on
         if not q:
             raise QuestionError("empty question", "empty")
         if len(q) > self.settings.max_question_chars:

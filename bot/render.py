@@ -50,9 +50,9 @@ MESSAGES = {
     "skipped_files": ("跳过的文件：", "跳過的檔案："),
     "stats": (
         "文章 {documents} 篇，段落 {passages} 个\n启动以来：回答 {questions} 个问题，其中未找到答案 {abstained} 个（{rate:.0%}）\n"
-        "延迟 p50 {p50} · p95 {p95}\n限流 {rate_limited} 次，出错 {errors} 次",
+        "延迟 p50 {p50} · p95 {p95}（其中计算 p50 {cp50} · p95 {cp95}）\n限流 {rate_limited} 次，出错 {errors} 次",
         "文章 {documents} 篇，段落 {passages} 個\n啟動以來：回答 {questions} 個問題，其中未找到答案 {abstained} 個（{rate:.0%}）\n"
-        "延遲 p50 {p50} · p95 {p95}\n限流 {rate_limited} 次，出錯 {errors} 次",
+        "延遲 p50 {p50} · p95 {p95}（其中計算 p50 {cp50} · p95 {cp95}）\n限流 {rate_limited} 次，出錯 {errors} 次",
     ),
     "text_only": ("我只读文字问题，请把问题用文字发给我。", "我只讀文字問題，請把問題用文字發給我。"),
     "unknown_command": ("不认识这个命令。发 /help 看看我能做什么。", "不認識這個命令。發 /help 看看我能做什麼。"),
@@ -264,6 +264,7 @@ def stats_html(stats: dict, documents: int, passages: int, traditional: bool) ->
     return [esc(message("stats", traditional=traditional, documents=documents, passages=passages,
                         questions=stats["questions"], abstained=stats["abstained"],
                         rate=stats["abstention_rate"], p50=ms(stats["p50_ms"]), p95=ms(stats["p95_ms"]),
+                        cp50=ms(stats["compute_p50_ms"]), cp95=ms(stats["compute_p95_ms"]),
                         rate_limited=stats["rate_limited"], errors=stats["errors"]))]
 
 

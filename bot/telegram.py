@@ -112,8 +112,13 @@ class ChatService:
     async def answer(self, question: str) -> Answer:
         loop = asyncio.get_running_loop()
         t0 = time.perf_counter()
-        answer = await loop.run_in_executor(self.answer_pool, self.engine.ask, question)
-        self.stats.record(time.perf_counter() - t0, answer.abstained)
+
+        def timed() -> tuple[Answer, float]:
+            t1 = time.perf_counter()
+            return self.engine.ask(question), time.perf_counter() - t1
+
+        answer, compute = await loop.run_in_executor(self.answer_pool, timed)
+        self.stats.record(time.perf_counter() - t0, answer.abstained, compute)
         return answer
 
     async def reindex(self) -> BuildReport:
@@ -301,14 +306,14 @@ def build_application(settings: Settings, engine: Engine) -> Application:
     app = builder.build()
     app.bot_data["service"] = ChatService(settings, engine)
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
-    new = filters.UpdateType.MESSAGE
+    new, new_or_edited = filters.UpdateType.MESSAGE, filters.UpdateType.MESSAGES  # an edited question is asked again
     app.add_handler(CommandHandler(["start", "help"], on_help))
     app.add_handler(CommandHandler("ask", on_ask))
     app.add_handler(CommandHandler("sources", on_sources))
     app.add_handler(CommandHandler("reindex", on_reindex))
     app.add_handler(CommandHandler("stats", on_stats))
     app.add_handler(CallbackQueryHandler(on_button))
-    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & (private | groups), on_text))
+    app.add_handler(MessageHandler(new_or_edited & filters.TEXT & ~filters.COMMAND & (private | groups), on_text))
     app.add_handler(MessageHandler(new & private, on_other))
     app.add_error_handler(on_error)
     return app

@@ -281,7 +281,7 @@ def _paragraphs(items: Iterable[tuple[str, str | None, str]]) -> tuple[Paragraph
     """(text, section, kind) → Paragraphs with sentence spans; blank texts are skipped."""
     out: list[Paragraph] = []
     for text, section, kind in items:
-        text = text.strip()
+        text = strip_controls(text).strip()  # JSON escapes (\u0000) decode after the file-level pass
         if not text:
             continue
         out.append(Paragraph(len(out), text, section, split_sentences(text), kind))
@@ -364,7 +364,7 @@ def _authors(value: Any) -> str | None:
 
 def _json_article(art: dict, doc_id: str, rel_path: str, sha: str) -> Document | None:
     title = _first(art, _TITLE_KEYS)
-    title = strip_html(title) if isinstance(title, str) else None
+    title = strip_controls(strip_html(title)) if isinstance(title, str) else None
     dropped: list[Dropped] = []
     items: list[tuple[str, str | None, str]] = []
     teaser = _first(art, ("teaser", "summary", "description", "abstract", "lead"))

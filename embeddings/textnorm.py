@@ -24,10 +24,18 @@ def _t2s():
 
 
 def to_simplified(text: str) -> str:
-    """Traditional → simplified characters (OpenCC), for matching only."""
+    """Traditional → simplified characters (OpenCC), for matching only; one character for one."""
     if not text:
         return text
-    return _t2s().convert(text)
+    try:
+        return _t2s().convert(text)
+    except UnicodeEncodeError:  # lone surrogates (a hostile message) cannot go through OpenCC's UTF-8
+        return _t2s().convert(without_surrogates(text))
+
+
+def without_surrogates(text: str) -> str:
+    """Lone surrogates → U+FFFD, so the text has the same length and can be encoded."""
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 def fold_width(text: str) -> str:

@@ -130,6 +130,12 @@ class Reply:
         return html.unescape(re.sub(r"<[^>]+>", "", self.html))
 
 
+def sent_messages(emulator: Emulator, token: str) -> list[dict]:
+    """Every message the bot sent, as the Bot API received it (parse_mode included)."""
+    history = emulator.post("/getUpdatesHistory", {"token": token}).get("result") or []
+    return [h["message"] for h in history if "chat_id" in h.get("message", {})]
+
+
 class User:
     """A Telegram user (and their chat) played through the emulator's client API."""
 
@@ -173,6 +179,32 @@ class User:
             "botToken": self.token, "data": data, "message": message,
             "from": {"id": self.user_id, "is_bot": False, "first_name": f"user{self.user_id}",
                      "language_code": self.language_code}})
+
+    def edit(self, message_id: int, text: str) -> None:
+        """The user edits one of their messages: an edited_message update."""
+        message = self._message(text, message_id=message_id, edit_date=int(time.time()))
+        message.pop("botToken")
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self.emulator.post("/sendUpdate", {"botToken": self.token, "edited_message": message})
+
+    def channel_post(self, text: str) -> None:
+        chat = {"id": self.chat_id, "type": "channel", "title": "channel"}
+        self.emulator.post("/sendUpdate", {"botToken": self.token, "channel_post": {
+            "message_id": next(_ids), "date": int(time.time()), "chat": chat, "text": text}})
+
+    def sticker(self) -> None:
+        message = self._message("")
+        message.pop("text")
+        message["sticker"] = {"file_id": "CAAD", "file_unique_id": "AgAD", "type": "regular", "width": 512,
+                              "height": 512, "is_animated": False, "is_video": False}
+        self.emulator.post("/sendMessage", message)
+
+    def photo(self) -> None:
+        message = self._message("")
+        message.pop("text")
+        message["photo"] = [{"file_id": "AgAC", "file_unique_id": "AQAD", "width": 90, "height": 90}]
+        self.emulator.post("/sendMessage", message)
 
     def replies(self, count: int = 1, timeout: float = 30.0, settle: float = 0.0) -> list[Reply]:
         """Wait for `count` bot messages in this chat; with `settle`, also wait that long for extras."""

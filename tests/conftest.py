@@ -31,6 +31,18 @@ def datasets_dir() -> Path:
     return DATASETS
 
 
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """The emulated Telegram Bot API server (one for the session; each bot has its own token)."""
+    from tests.botapi import Emulator, node_missing_reason
+
+    if node_missing_reason():
+        pytest.skip(node_missing_reason())
+    emu = Emulator(tmp_path_factory.mktemp("emulator"))
+    yield emu
+    emu.stop()
+
+
 # --- figures for docs/reliability.md ----------------------------------------------------------
 # Reliability tests record what they tried and what the bot did; `benchmarks/reliability.py`
 # runs them with QUOTEBOT_RELIABILITY_OUT set and turns the records into the table.

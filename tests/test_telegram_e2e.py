@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from embeddings.documents import load_corpus
-from tests.botapi import BotProcess, Emulator, User, free_port, node_missing_reason
+from tests.botapi import BotProcess, User, free_port, node_missing_reason
 from tests.conftest import SEEDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
@@ -29,13 +29,6 @@ url: https://example.org/news/maglev
 
 市交通局表示，新线路高峰时段每4分钟发出一班列车。
 """
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    emu = Emulator(tmp_path_factory.mktemp("emulator"))
-    yield emu
-    emu.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@
 //   getUpdates   ignores `offset` (confirmed updates) and `timeout` (long polling), so PTB spins;
 //                callback queries lack `chat_instance`, which PTB requires.
 //   webhooks     the update POST does not carry the secret token given to setWebhook.
+// Added for the tests: a client route /sendUpdate for updates the client API cannot make
+// (edited messages, channel posts).
 'use strict';
 
 const axios = require('axios');
@@ -24,6 +26,7 @@ function handle(app, path, handler) {
 }
 
 function formatUpdate(update) {
+  if (update.raw) return { update_id: update.updateId, ...update.raw };
   const out = TelegramServer.formatUpdate(update);
   if (out.callback_query && !out.callback_query.chat_instance) {
     out.callback_query.chat_instance = String(update.callbackQuery.message?.chat?.id ?? 0);
@@ -82,6 +85,15 @@ function fixedRoutes(app, server) {
     }
     updates.forEach((u) => { u.isRead = true; });
     res.sendResult({ ok: true, result: updates.slice(0, limit).map(formatUpdate) });
+  });
+
+  // Client side, added: any other kind of update (edited_message, channel_post, ...) as given.
+  app.post('/sendUpdate', async (req, res) => {
+    const { botToken, ...raw } = req.body;
+    await server.addUserUpdate({ ...server.getCommonFields(botToken), raw });
+    server.messageId++;
+    server.emit('AddedUserMessage');
+    res.sendResult({ ok: true, result: null });
   });
 
   // Webhook delivery as Telegram does it: the secret token travels in a header.

@@ -102,9 +102,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.telegram import check_token, serve
+    from bot.telegram import check_bot_api, serve
 
-    check_token(settings.telegram_token)  # before the slow part, so a bad token fails at once
+    check_bot_api(settings)  # before the slow part: a bad token or no network fails at once, in one line
     if not settings.seeds_dir.is_dir():
         raise ConfigError(f"seeds folder not found: {settings.seeds_dir}")
     if args.webhook_url and not args.webhook_url.startswith(("https://", "http://")):

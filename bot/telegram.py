@@ -333,22 +333,36 @@ async def _post_shutdown(app: Application) -> None:
     app.bot_data["service"].shutdown()
 
 
-def serve(settings: Settings, engine: Engine, webhook_url: str | None = None, listen: str = "127.0.0.1",
-          port: int = 8443, webhook_secret: str | None = None) -> None:
-    """Run until SIGINT/SIGTERM: long polling, or a webhook server when `webhook_url` is given."""
-    secret = webhook_secret or secrets.token_urlsafe(32)
-    setup_logging(settings.telegram_token, secret)
-    app = build_application(settings, engine)
+def check_bot_api(settings: Settings) -> str:
+    """Ask the Bot API who we are before anything slow: a bad token or no network is one line, early."""
+    from telegram import Bot
+
+    async def get_me() -> str:
+        kwargs = {}
+        if settings.api_base_url:
+            kwargs["base_url"], kwargs["base_file_url"] = api_urls(settings.api_base_url)
+        async with Bot(check_token(settings.telegram_token), **kwargs) as bot:
+            return bot.username
+
     try:
-        if webhook_url:
-            path = urlparse(webhook_url).path.strip("/")
-            app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url, secret_token=secret,
-                            allowed_updates=Update.ALL_TYPES)
-        else:
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+        return asyncio.run(get_me())
     except InvalidToken:
         raise ConfigError("Telegram refused the bot token in TELEGRAM_BOT_TOKEN (revoked or mistyped?)") from None
     except NetworkError as exc:
         where = settings.api_base_url or "https://api.telegram.org"
         raise ConfigError(f"cannot reach the Telegram Bot API at {where}: "
                           f"{Redactor(settings.telegram_token).redact(one_line(exc))}") from None
+
+
+def serve(settings: Settings, engine: Engine, webhook_url: str | None = None, listen: str = "127.0.0.1",
+          port: int = 8443, webhook_secret: str | None = None) -> None:
+    """Run until SIGINT/SIGTERM: long polling, or a webhook server when `webhook_url` is given."""
+    secret = webhook_secret or secrets.token_urlsafe(32)
+    setup_logging(settings.telegram_token, secret)
+    app = build_application(settings, engine)
+    if webhook_url:
+        path = urlparse(webhook_url).path.strip("/")
+        app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url, secret_token=secret,
+                        allowed_updates=Update.ALL_TYPES)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -129,3 +129,45 @@ def test_example_questions_come_from_titles():
     examples = example_questions(list(docs))
     assert len(examples) >= 3 and all(q.endswith("？") for q in examples)
     assert any(q[:-1] in d.title for q in examples for d in docs)
+
+
+# --- `serve` fails in one line, without echoing the token ---------------------------------------
+
+
+def run_serve(env_extra: dict, tmp_path) -> "subprocess.CompletedProcess":
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL"}}
+    env.update(env_extra, QUOTEBOT_ENCODER="hash:64")
+    return subprocess.run([sys.executable, "-m", "bot", "serve", "--seeds", str(SEEDS), "--index", str(tmp_path / "i")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("token, expected", [
+    (None, "TELEGRAM_BOT_TOKEN is not set"),
+    ("not-a-token-s3cr3tvalue", "does not look like a bot token"),
+    ("12345:short", "does not look like a bot token"),
+])
+def test_serve_with_a_missing_or_malformed_token_is_one_line(tmp_path, token, expected):
+    r = run_serve({"TELEGRAM_BOT_TOKEN": token} if token else {}, tmp_path)
+    assert r.returncode == 2 and expected in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    if token:
+        assert token not in r.stderr + r.stdout
+
+
+def test_serve_when_the_bot_api_is_unreachable_is_one_line_without_the_token(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "123456:AAE-unreachable_token_for_the_test_0001"
+    r = run_serve({"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}"}, tmp_path)
+    assert r.returncode == 2
+    assert "cannot reach the Telegram Bot API" in r.stderr and "Traceback" not in r.stderr
+    assert token not in r.stderr + r.stdout and token.split(":")[1] not in r.stderr + r.stdout

@@ -211,6 +211,10 @@ _LIST_Q = re.compile(r"哪些|有什么|包括|分别|哪几|几类|几种|种�
 _TITLE_Q = re.compile(r"哪部|哪一部|什么作品|哪本|什么书|什么著作|作品|专辑|电影|歌曲|小说|书名")
 
 
+def _is_han_char(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
 class Composer:
     """Turns retrieved hits into an Answer. Holds the index (idf weights, paragraphs) and the encoder."""
 
@@ -223,6 +227,16 @@ class Composer:
         self._n = max(1, len(index))
         indptr = index.bm25.scores["indptr"]
         self._df = indptr[1:] - indptr[:-1]
+        self._token_cache: dict[str, frozenset[str]] = {}  # sentence text → its tokens, shared by questions
+
+    def token_set(self, text: str) -> frozenset[str]:
+        """Tokens of a candidate's text, cached: the same news sentences come back question after question."""
+        toks = self._token_cache.get(text)
+        if toks is None:
+            if len(self._token_cache) > 200_000:
+                self._token_cache = {}
+            toks = self._token_cache[text] = frozenset(self.tokenizer.tokens(text))
+        return toks
 
     def idf(self, token: str) -> float:
         tid = self.index.bm25.vocab_dict.get(token)
@@ -258,8 +272,17 @@ class Composer:
                 raw.append((rank, hit, a, b, False, first, i))
                 if i + 1 < len(sents) and sents[i + 1][1] - sents[i][0] <= MAX_QUOTE_CHARS:
                     raw.append((rank, hit, sents[i][0], sents[i + 1][1], True, False, i))
-        texts = [self.index.paragraph(h.passage).text[a:b] for _, h, a, b, _, _, _ in raw]
-        token_sets = [set(self.tokenizer.tokens(t)) for t in texts]
+        texts, token_sets = [], []
+        for k, (_, h, a, b, pair, _, _) in enumerate(raw):
+            text = self.index.paragraph(h.passage).text[a:b]
+            texts.append(text)
+            first_end = raw[k - 1][3] if pair else 0
+            if pair and raw[k - 1][2] == a and not _is_han_char(text[first_end - a - 1]):
+                # A pair is its two sentences: jieba and the bigrams both stop at the punctuation
+                # between them, so its tokens are the union of theirs.
+                token_sets.append(token_sets[-1] | self.token_set(text[first_end - a:]))
+            else:
+                token_sets.append(self.token_set(text))
         # Local weight: a question word found in most sentences of the paragraph names the topic,
         # not the answer; words that pick out one sentence matter more.
         para_sent_tokens: dict[tuple[str, int], list[set[str]]] = {}

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from embeddings.encoders import Encoder
 from embeddings.passages import Passage, content_hash, document_passages
 from embeddings.tokens import Tokenizer, discover_user_words
 
-FORMAT_VERSION = 3  # 3: tokens in their own file, so loading for questions skips them
+FORMAT_VERSION = 4  # 3: tokens in their own file; 4: sentence tokens stored as vocabulary ids
 FLAT_LIMIT = 50_000  # exact search up to here; HNSW beyond (≈1 ms instead of ≈11 ms at 10^5)
 POINTER = "CURRENT"
 
@@ -104,9 +105,28 @@ def doc_from_json(d: dict) -> Document:
     )
 
 
-def passage_record(p: Passage, tokens: list[str]) -> dict:
+def passage_record(p: Passage, tokens: list[str], sent_tokens: list[list[str]]) -> dict:
     return {"id": p.id, "doc": p.doc_id, "para": p.paragraph, "start": p.start, "end": p.end,
-            "sents": [list(s) for s in p.sentences], "tokens": tokens}
+            "sents": [list(s) for s in p.sentences], "tokens": tokens, "sent_tokens": sent_tokens}
+
+
+_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")  # what jieba keeps in one block
+
+
+def passage_tokens(tokenizer: Tokenizer, p: Passage) -> tuple[list[str], list[list[str]]]:
+    """(the passage's tokens for BM25, each sentence's tokens for choosing quotes).
+
+    When every sentence ends in punctuation and nothing but spaces lies between them, jieba and the
+    bigrams stop at each boundary, so the passage's tokens are exactly its sentences' tokens put
+    together and the text is cut once. Otherwise the passage is cut as a whole as well.
+    """
+    per_sentence = [tokenizer.tokens(p.text[a:b]) for a, b in p.sentences]
+    edges = [0, *[x for span in p.sentences for x in span], len(p.text)]
+    gaps_blank = all(not p.text[edges[k]:edges[k + 1]].strip() for k in range(0, len(edges), 2))
+    separated = all(b > a and not _JIEBA_BLOCK.match(p.text[b - 1]) for a, b in p.sentences[:-1])
+    if per_sentence and gaps_blank and separated:
+        return [t for toks in per_sentence for t in toks], per_sentence
+    return tokenizer.tokens(p.text), per_sentence
 
 
 def passage_from_record(r: dict, doc: Document) -> Passage:
@@ -263,7 +283,8 @@ def build_index(
                 prev_docs = {d["id"]: doc_from_json(d) for d in _read_json(prev_gen / "documents.json")}
                 prev_records = _read_jsonl(prev_gen / "passages.jsonl")
                 for r, toks in zip(prev_records, _read_jsonl(prev_gen / "tokens.jsonl")):
-                    r["tokens"] = toks
+                    r["sent_tokens"] = toks["s"]
+                    r["tokens"] = toks["p"] if toks["p"] is not None else [t for st in toks["s"] for t in st]
                 prev_vectors = np.load(prev_gen / "vectors.npy", mmap_mode="r")
             else:
                 prev_manifest = {}
@@ -301,7 +322,7 @@ def build_index(
         same_rules = {k: v for k, v in prev_tok.items() if k != "user_words"} == {
             k: v for k, v in tokenizer.settings.items() if k != "user_words"}
         new_words = set(user_words) - set(prev_tok.get("user_words", []))
-        old_tokens = {r["id"]: r["tokens"] for r in prev_records} if same_rules else {}
+        old_tokens = {r["id"]: (r["tokens"], r["sent_tokens"]) for r in prev_records} if same_rules else {}
         records, retokenized = [], 0
         iterator = passages
         if progress and len(passages) > 2000:
@@ -309,11 +330,11 @@ def build_index(
 
             iterator = tqdm(passages, desc="tokenising", unit="passage")
         for p in iterator:
-            toks = old_tokens.get(p.id)
-            if toks is None or (new_words and any(w in tokenizer.canonical(p.text) for w in new_words)):
-                toks = tokenizer.tokens(p.text)
+            old = old_tokens.get(p.id)
+            if old is None or (new_words and any(w in tokenizer.canonical(p.text) for w in new_words)):
+                old = passage_tokens(tokenizer, p)
                 retokenized += 1
-            records.append(passage_record(p, toks))
+            records.append(passage_record(p, old[0], old[1]))
         step("tokenised")
 
         # Embeddings of passages (for search) and of their sentences (for choosing quotes):
@@ -405,11 +426,13 @@ def _write_generation(gen: Path, docs: list[Document], records: list[dict], vect
     step("wrote-documents")
     with open(gen / "tokens.jsonl", "w", encoding="utf-8") as f:
         for r in records:
-            f.write(json.dumps(r["tokens"], ensure_ascii=False, separators=(",", ":")) + "\n")
+            joined = [t for st in r["sent_tokens"] for t in st]
+            line = {"p": None if joined == r["tokens"] else r["tokens"], "s": r["sent_tokens"]}
+            f.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
     with open(gen / "passages.jsonl", "w", encoding="utf-8") as f:
         for i, r in enumerate(records):
-            f.write(json.dumps({k: v for k, v in r.items() if k != "tokens"}, ensure_ascii=False,
-                               separators=(",", ":")) + "\n")
+            f.write(json.dumps({k: v for k, v in r.items() if k not in ("tokens", "sent_tokens")},
+                               ensure_ascii=False, separators=(",", ":")) + "\n")
             if i == len(records) // 2:
                 f.flush()
                 step("writing-passages")  # a file half written: a crash here must not matter either
@@ -421,6 +444,13 @@ def _write_generation(gen: Path, docs: list[Document], records: list[dict], vect
     retriever = _bm25s().BM25()
     retriever.index([r["tokens"] for r in records] or [[""]], show_progress=False)
     retriever.save(str(gen / "bm25"), show_progress=False)
+    # Each sentence's tokens as BM25 vocabulary ids, in sentence-vector order: answering reads
+    # them instead of cutting every candidate sentence again.
+    vocab = retriever.vocab_dict
+    ids = [vocab[t] for r in records for st in r["sent_tokens"] for t in dict.fromkeys(st) if t in vocab]
+    lengths = [sum(1 for t in dict.fromkeys(st) if t in vocab) for r in records for st in r["sent_tokens"]]
+    np.save(gen / "sentence_tokens.npy", np.asarray(ids, dtype=np.int32))
+    np.save(gen / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]))
     step("wrote-bm25")
     try:
         faiss.write_index(build_faiss(vectors, index_type), str(gen / "dense.faiss"))
@@ -542,6 +572,8 @@ class Index:
             passages = [passage_from_record(r, docs[r["doc"]]) for r in _read_jsonl(gen / "passages.jsonl")]
             vectors = np.load(gen / "vectors.npy", mmap_mode="r")
             sentence_vectors = np.load(gen / "sentence_vectors.npy", mmap_mode="r")
+            sentence_tokens = np.load(gen / "sentence_tokens.npy", mmap_mode="r")
+            sentence_token_ptr = np.load(gen / "sentence_token_ptr.npy", mmap_mode="r")
             bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True)
             dense = faiss.read_index(str(gen / "dense.faiss"))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -550,10 +582,11 @@ class Index:
             raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
         tokenizer = Tokenizer(manifest["tokenizer"].get("user_words", []))
         n_sents = sum(len(p.sentences) for p in passages)
-        if sentence_vectors.shape[0] != n_sents:
+        if sentence_vectors.shape[0] != n_sents or sentence_token_ptr.shape[0] != n_sents + 1:
             raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
         index = cls(gen, manifest, docs, passages, vectors, bm25, dense, tokenizer)
         index.sentence_vectors = sentence_vectors
+        index.sentence_tokens, index.sentence_token_ptr = sentence_tokens, sentence_token_ptr
         index.sentence_row = np.concatenate([[0], np.cumsum([len(p.sentences) for p in passages])]).astype(np.int64)
         return index
 

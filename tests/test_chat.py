@@ -134,7 +134,7 @@ def test_example_questions_come_from_titles():
 # --- `serve` fails in one line, without echoing the token ---------------------------------------
 
 
-def run_serve(env_extra: dict, tmp_path) -> "subprocess.CompletedProcess":
+def run_serve(env_extra: dict, tmp_path):
     import os
     import subprocess
     import sys

@@ -1,0 +1,383 @@
+"""Scale benchmark: build, load, answer and reindex at 10^3..10^6 passages, this project against a naive peer.
+
+Corpora: every paragraph of the public sets (../shared/datasets), then synthetic paragraphs made of
+words drawn from jieba's dictionary by frequency (labelled synthetic in the output) up to the size.
+Questions: a fixed set from cmrc2018_dev whose paragraphs are in every corpus.
+
+Each measurement runs in a fresh child process (peak RSS is the child's own). Vectors come from the
+`hash:512` encoder at every size, for both systems, so that sizes can be compared and 10^6 is
+buildable here; the production encoder's embedding rate is measured separately and reported.
+
+    python benchmarks/scale.py --sizes 1000,10000,100000 --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DATASETS = ROOT.parent / "shared" / "datasets"
+ENCODER = "hash:512"
+QUESTIONS = 100
+ARTICLES_PER_FILE = 1000
+
+
+# --- corpora ------------------------------------------------------------------------------------
+
+
+def real_paragraphs() -> tuple[list[str], list[dict]]:
+    """All paragraphs of the public sets (question paragraphs first) and the fixed question set."""
+    from bot.datasets import load_squad
+
+    cmrc = load_squad(DATASETS / "cmrc2018_dev.json")
+    rng = random.Random(7)
+    picked = rng.sample(list(cmrc.questions), QUESTIONS)
+    first = list(dict.fromkeys(q.paragraph for q in picked))
+    rest = []
+    for name in ("cmrc2018_dev.json", "drcd_dev.json", "cmrc2018_trial.json"):
+        for art in load_squad(DATASETS / name).articles:
+            rest += [p for p in art["paragraphs"] if p.strip()]
+    paragraphs = list(dict.fromkeys(first + rest))
+    questions = [{"question": q.text, "answers": list(q.answers)} for q in picked]
+    return paragraphs, questions
+
+
+def synthetic_paragraphs(n: int, seed: int = 11):
+    """Paragraphs of 3-6 sentences of 6-16 words, words drawn by jieba dictionary frequency."""
+    import jieba
+
+    words, weights = [], []
+    with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= 5:
+                words.append(parts[0])
+                weights.append(int(parts[1]))
+    rng = random.Random(seed)
+    cum = []
+    total = 0
+    for w in weights:
+        total += w
+        cum.append(total)
+    import bisect
+
+    for _ in range(n):
+        sentences = []
+        for _ in range(rng.randint(3, 6)):
+            k = rng.randint(6, 16)
+            picks = [words[bisect.bisect(cum, rng.random() * total)] for _ in range(k)]
+            sentences.append("".join(picks) + "。")
+        yield "".join(sentences)
+
+
+def write_corpus(seeds: Path, size: int, real: list[str]) -> dict:
+    """JSON article files under `seeds` holding about `size` passages (one paragraph per article)."""
+    from embeddings.passages import MAX_CHARS
+
+    seeds.mkdir(parents=True, exist_ok=True)
+    articles, passages, n_real = [], 0, 0
+    for p in real:
+        if passages >= size:
+            break
+        articles.append(p)
+        passages += max(1, -(-len(p) // MAX_CHARS))
+        n_real += 1
+    n_synth = max(0, size - passages)
+    articles += list(synthetic_paragraphs(n_synth))
+    for f in range(0, len(articles), ARTICLES_PER_FILE):
+        chunk = [{"title": f"文章 {f + i}", "date": "2026-01-01", "body": text}
+                 for i, text in enumerate(articles[f:f + ARTICLES_PER_FILE])]
+        (seeds / f"part-{f // ARTICLES_PER_FILE:05d}.json").write_text(
+            json.dumps({"articles": chunk}, ensure_ascii=False), encoding="utf-8")
+    return {"real_paragraphs": n_real, "synthetic_paragraphs": n_synth}
+
+
+# --- children: one measurement each, in a fresh process --------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_build(seeds: Path, index: Path) -> dict:
+    from embeddings.encoders import make_encoder
+    from embeddings.index import build_index
+
+    marks = {}
+    t0 = time.perf_counter()
+    report = build_index(seeds, index, make_encoder(ENCODER), on_step=lambda s: marks.setdefault(s, time.perf_counter()))
+    total = time.perf_counter() - t0
+    return {"seconds": total, "passages": report.passages,
+            "read_s": marks["documents-read"] - t0,
+            "tokenise_s": marks["tokenised"] - marks["documents-read"],
+            "embed_s": marks["embedded"] - marks["tokenised"],
+            "write_s": marks["published"] - marks["embedded"],
+            "disk_mb": sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 1e6,
+            "rss_mb": peak_rss_mb()}
+
+
+def child_query(index: Path, questions: list[dict]) -> dict:
+    t0 = time.perf_counter()
+    from bot.answer import Composer
+    from bot.evaluate import contains_answer
+    from embeddings.encoders import make_encoder
+    from embeddings.index import Index
+    from embeddings.search import Searcher
+
+    encoder = make_encoder(ENCODER)
+    idx = Index.load(index, encoder.id)
+    searcher, composer = Searcher(idx, encoder), Composer(idx, encoder=encoder)
+    composer.compose(questions[0]["question"], searcher.search(questions[0]["question"], k=8))
+    cold = time.perf_counter() - t0
+    search_ms, compose_ms, total_ms, hits1 = [], [], [], 0
+    for q in questions * 2:  # the second round is what a warm bot sees; both are counted
+        t1 = time.perf_counter()
+        qv = searcher.query_vector(q["question"])
+        hits = searcher.search(q["question"], k=8, query_vector=qv)
+        t2 = time.perf_counter()
+        answer = composer.compose(q["question"], hits, qv)
+        t3 = time.perf_counter()
+        search_ms.append((t2 - t1) * 1000)
+        compose_ms.append((t3 - t2) * 1000)
+        total_ms.append((t3 - t1) * 1000)
+        hits1 += bool(answer.quotes) and contains_answer(answer.quotes[0].text, tuple(q["answers"]))
+    return {"cold_s": cold, **pct("answer", total_ms), **pct("search", search_ms), **pct("compose", compose_ms),
+            "quote1": hits1 / (2 * len(questions)), "rss_mb": peak_rss_mb()}
+
+
+def child_reindex(seeds: Path, index: Path) -> dict:
+    from embeddings.encoders import make_encoder
+    from embeddings.index import build_index
+
+    target = sorted(seeds.glob("part-*.json"))[-1]
+    data = json.loads(target.read_text(encoding="utf-8"))
+    data["articles"][0]["body"] += "这是一处修改。"
+    target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    t0 = time.perf_counter()
+    report = build_index(seeds, index, make_encoder(ENCODER))
+    return {"seconds": time.perf_counter() - t0, "embedded": report.embedded, "rss_mb": peak_rss_mb()}
+
+
+# --- the naive peer: rank_bm25 + jieba + a flat dense index rebuilt on every change -------------------
+
+
+def naive_passages(seeds: Path) -> list[str]:
+    out = []
+    for f in sorted(seeds.glob("part-*.json")):
+        out += [a["body"] for a in json.loads(f.read_text(encoding="utf-8"))["articles"]]
+    return out
+
+
+def naive_build(seeds: Path):
+    import faiss
+    import jieba
+    from rank_bm25 import BM25Okapi
+
+    from embeddings.encoders import make_encoder
+
+    texts = naive_passages(seeds)
+    t0 = time.perf_counter()
+    bm25 = BM25Okapi([jieba.lcut(t) for t in texts])
+    t1 = time.perf_counter()
+    vectors = make_encoder(ENCODER).encode(texts)
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    dense.add(vectors)
+    t2 = time.perf_counter()
+    return texts, bm25, dense, {"tokenise_s": t1 - t0, "embed_s": t2 - t1, "seconds": t2 - t0}
+
+
+def child_naive(seeds: Path, questions: list[dict]) -> dict:
+    import re
+
+    import jieba
+    import numpy as np
+
+    from bot.evaluate import contains_answer
+    from embeddings.encoders import make_encoder
+
+    texts, bm25, dense, build = naive_build(seeds)
+    encoder = make_encoder(ENCODER)
+    total_ms, hits1 = [], 0
+    for q in questions:
+        t1 = time.perf_counter()
+        words = jieba.lcut(q["question"])
+        scores = bm25.get_scores(words)
+        dense.search(encoder.encode([q["question"]]), 8)
+        best = texts[int(np.argmax(scores))]
+        sentences = [s for s in re.split(r"(?<=[。！？])", best) if s.strip()]
+        qs = set(words)
+        quote = max(sentences, key=lambda s: len(qs & set(jieba.lcut(s)))) if sentences else ""
+        total_ms.append((time.perf_counter() - t1) * 1000)
+        hits1 += contains_answer(quote, tuple(q["answers"]))
+    # A change means a rebuild from scratch: that is the peer's reindex time.
+    _, _, _, rebuild = naive_build(seeds)
+    return {"build": build, "reindex_s": rebuild["seconds"], **pct("answer", total_ms),
+            "quote1": hits1 / len(questions), "rss_mb": peak_rss_mb()}
+
+
+def pct(name: str, values: list[float]) -> dict:
+    v = sorted(values)
+    at = lambda q: v[min(len(v) - 1, int(q * len(v)))]  # noqa: E731
+    return {f"{name}_p50_ms": statistics.median(v), f"{name}_p95_ms": at(0.95), f"{name}_p99_ms": at(0.99)}
+
+
+def run_child(kind: str, *args: str) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, __file__, "--child", kind, *args], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{kind} child failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+# --- the run ------------------------------------------------------------------------------------------
+
+
+def use_rate() -> float:
+    """Passages per second through the production encoder (USE multilingual), one thread."""
+    from embeddings.encoders import make_encoder
+
+    paragraphs, _ = real_paragraphs()
+    texts = [p[:300] for p in paragraphs[:512]]
+    enc = make_encoder("use", threads=1)
+    enc.encode(texts[:16])
+    t0 = time.perf_counter()
+    enc.encode(texts)
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def measure(size: int, work: Path, real: list[str], questions_file: Path, peer: bool) -> dict:
+    seeds, index = work / "seeds", work / "index"
+    composition = write_corpus(seeds, size, real)
+    row = {"size": size, **composition}
+    row["build"] = run_child("build", str(seeds), str(index))
+    row["query"] = run_child("query", str(index), str(questions_file))
+    row["reindex"] = run_child("reindex", str(seeds), str(index))
+    if peer:
+        row["peer"] = run_child("naive", str(seeds), str(questions_file))
+    shutil.rmtree(work)
+    return row
+
+
+def render(rows: list[dict], rate: float, command: str) -> str:
+    def f(x, nd=1):
+        return "-" if x is None else f"{x:,.{nd}f}"
+
+    lines = [
+        f"Command: `{command}` (2-core machine, one thread each; each figure from a fresh process).",
+        "",
+        "Corpora: all paragraphs of CMRC 2018 dev/trial and DRCD dev (real), then **synthetic** paragraphs of",
+        "words drawn from jieba's dictionary by frequency up to the size. 100 fixed CMRC dev questions (asked",
+        "twice) whose paragraphs are in every corpus. Vectors: `hash:512` for both systems at every size; the",
+        f"production encoder (USE multilingual) embeds **{rate:.0f} passages/s** on one thread here, so its",
+        f"build would add about {1e5 / rate / 60:.0f} min at 10^5 passages and {1e6 / rate / 3600:.1f} h at 10^6",
+        "(passages plus their sentences: ×3 more).",
+        "",
+        "| passages | real / synthetic ¶ | build s (tokenise / embed / write) | passages/s | disk MB | build RSS MB | cold start s | answer p50 / p95 / p99 ms | search p50 ms | compose p50 ms | reindex 1 file s | query RSS MB | quote@1 |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        b, q, x = r["build"], r["query"], r["reindex"]
+        lines.append(
+            f"| {b['passages']:,} | {r['real_paragraphs']:,} / {r['synthetic_paragraphs']:,} | {f(b['seconds'])} "
+            f"({f(b['tokenise_s'])} / {f(b['embed_s'])} / {f(b['write_s'])}) | {f(b['passages'] / b['seconds'], 0)} | "
+            f"{f(b['disk_mb'])} | {f(b['rss_mb'], 0)} | {f(q['cold_s'], 2)} | {f(q['answer_p50_ms'])} / "
+            f"{f(q['answer_p95_ms'])} / {f(q['answer_p99_ms'])} | {f(q['search_p50_ms'])} | {f(q['compose_p50_ms'])} | "
+            f"{f(x['seconds'], 2)} | {f(q['rss_mb'], 0)} | {q['quote1']:.2f} |")
+    if any("peer" in r for r in rows):
+        lines += ["", "Naive peer (rank_bm25 + jieba + flat FAISS, rebuilt on every change) on the same corpora and questions,",
+                  "and the ratio peer ÷ this project (above 1: this project is faster):", "",
+                  "| passages | peer build s | peer answer p50 / p95 ms | peer reindex s | peer RSS MB | peer quote@1 | build ratio | answer p50 ratio | reindex ratio |",
+                  "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for r in rows:
+            if "peer" not in r:
+                continue
+            p, b, q, x = r["peer"], r["build"], r["query"], r["reindex"]
+            lines.append(
+                f"| {b['passages']:,} | {f(p['build']['seconds'])} | {f(p['answer_p50_ms'])} / {f(p['answer_p95_ms'])} | "
+                f"{f(p['reindex_s'])} | {f(p['rss_mb'], 0)} | {p['quote1']:.2f} | {p['build']['seconds'] / b['seconds']:.2f} | "
+                f"{p['answer_p50_ms'] / q['answer_p50_ms']:.2f} | {p['reindex_s'] / x['seconds']:.2f} |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["build"]["passages"] for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    a.plot(sizes, [r["query"]["answer_p50_ms"] for r in rows], "o-", label="quotebot p50")
+    a.plot(sizes, [r["query"]["answer_p95_ms"] for r in rows], "o--", label="quotebot p95")
+    peer = [r for r in rows if "peer" in r]
+    if peer:
+        a.plot([r["build"]["passages"] for r in peer], [r["peer"]["answer_p50_ms"] for r in peer], "s-", label="naive peer p50")
+    a.set(xscale="log", yscale="log", xlabel="passages", ylabel="answer latency (ms)", title="Answer latency")
+    a.legend()
+    b.plot(sizes, [r["build"]["seconds"] for r in rows], "o-", label="quotebot build")
+    b.plot(sizes, [r["reindex"]["seconds"] for r in rows], "o--", label="quotebot reindex 1 file")
+    if peer:
+        b.plot([r["build"]["passages"] for r in peer], [r["peer"]["build"]["seconds"] for r in peer], "s-",
+               label="naive peer build (= its reindex)")
+    b.set(xscale="log", yscale="log", xlabel="passages", ylabel="seconds", title="Build and reindex time")
+    b.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated passage counts")
+    parser.add_argument("--peer-max", type=int, default=100000, help="largest size the naive peer runs at")
+    parser.add_argument("--write", action="store_true", help="write the section of docs/benchmarks.md and the plot")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        if kind == "build":
+            out = child_build(Path(rest[0]), Path(rest[1]))
+        elif kind == "query":
+            out = child_query(Path(rest[0]), json.loads(Path(rest[1]).read_text(encoding="utf-8")))
+        elif kind == "reindex":
+            out = child_reindex(Path(rest[0]), Path(rest[1]))
+        else:
+            out = child_naive(Path(rest[0]), json.loads(Path(rest[1]).read_text(encoding="utf-8")))
+        print(json.dumps(out))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    real, questions = real_paragraphs()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="quotebot-scale-") as tmp:
+        qfile = Path(tmp) / "questions.json"
+        qfile.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+        for size in sizes:
+            row = measure(size, Path(tmp) / f"n{size}", real, qfile, peer=size <= args.peer_max)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    rate = use_rate()
+    command = "python benchmarks/scale.py " + " ".join(sys.argv[1:])
+    text = render(rows, rate, command)
+    print(text)
+    if args.write:
+        from benchmarks.report import write_section
+
+        plot(rows, ROOT / "docs" / "scale.png")
+        write_section("scale", "## Scale: 10^3 to 10^6 passages\n\n" + text + "\n\n![latency and build time against corpus size](scale.png)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -255,6 +255,8 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     await query.answer()
+    if update.effective_chat is None:  # the button's message is gone: nowhere to show the paragraph
+        return
     trad = prefers_traditional("", query.from_user.language_code)
     ref = ParagraphRef.decode(query.data or "")
     found = ref.resolve(service(context).engine.loaded.index.documents) if ref else None
@@ -265,7 +267,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         span = (ref.start, ref.end) if ref.end > ref.start else None
         blocks = paragraph_html(doc.title, doc.date, doc.url, text, span, trad)
     for html in pack(blocks):
-        await context.bot.send_message(query.message.chat.id, html, parse_mode=ParseMode.HTML,
+        await context.bot.send_message(update.effective_chat.id, html, parse_mode=ParseMode.HTML,
                                        link_preview_options=NO_PREVIEW)
 
 

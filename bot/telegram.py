@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import re
@@ -151,6 +152,12 @@ class ChatService:
         self.index_pool.shutdown(wait=False, cancel_futures=True)
 
 
+def wants_traditional(update: Update) -> bool:
+    """The bot's own wording for this update: the script of its text, else the user's language."""
+    msg, user = update.effective_message, update.effective_user
+    return prefers_traditional((msg.text or "") if msg else "", user.language_code if user else None)
+
+
 def service(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
     return context.application.bot_data["service"]
 
@@ -213,22 +220,33 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
-    trad = prefers_traditional(msg.text or "", update.effective_user and update.effective_user.language_code)
+    trad = wants_traditional(update)
     await send(msg, help_html(await service(context).facts(), trad))
 
 
 async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
-    trad = prefers_traditional(msg.text or "", update.effective_user and update.effective_user.language_code)
+    trad = wants_traditional(update)
     await send(msg, sources_html(list(service(context).engine.loaded.index.documents.values()), trad))
 
 
+def admin_only(handler):
+    """The handler runs for admins; everyone else gets a polite refusal (also in groups and edits)."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not service(context).is_admin(update):
+            await update.effective_message.reply_text(message("not_admin", traditional=wants_traditional(update)))
+            return
+        await handler(update, context)
+
+    return guarded
+
+
+@admin_only
 async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, msg = service(context), update.effective_message
-    trad = prefers_traditional(msg.text or "", update.effective_user and update.effective_user.language_code)
-    if not svc.is_admin(update):
-        await msg.reply_text(message("not_admin", traditional=trad))
-        return
+    trad = wants_traditional(update)
     if svc.reindexing.locked():
         await msg.reply_text(message("reindex_busy", traditional=trad))
         return
@@ -242,12 +260,10 @@ async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send(msg, reindex_html(report, trad))
 
 
+@admin_only
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, msg = service(context), update.effective_message
-    trad = prefers_traditional(msg.text or "", update.effective_user and update.effective_user.language_code)
-    if not svc.is_admin(update):
-        await msg.reply_text(message("not_admin", traditional=trad))
-        return
+    trad = wants_traditional(update)
     index = svc.engine.loaded.index
     await send(msg, stats_html(svc.stats.summary(), len(index.documents), len(index.passages), trad))
 
@@ -275,7 +291,7 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, unknown commands in a private chat: say what the bot does read."""
     msg = update.effective_message
     key = "unknown_command" if (msg.text or "").startswith("/") else "text_only"
-    await msg.reply_text(message(key, traditional=prefers_traditional(msg.text or "", msg.from_user and msg.from_user.language_code)))
+    await msg.reply_text(message(key, traditional=wants_traditional(update)))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

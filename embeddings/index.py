@@ -361,9 +361,12 @@ def build_index(
         n = max([n, *[e + 1 for e in existing]])
         gen = index_dir / f"gen-{n:06d}"
         index_type = choose_index_type(len(passages))
+        passages_of: dict[str, list[str]] = {}
+        for r in records:
+            passages_of.setdefault(r["doc"], []).append(r["id"])
         files = {
             path: {"sha256": hashes[path], "documents": file_docs.get(path, []),
-                   "passages": [r["id"] for r in records if r["doc"] in set(file_docs.get(path, []))]}
+                   "passages": [pid for doc in file_docs.get(path, []) for pid in passages_of.get(doc, [])]}
             for path in sorted(hashes)
         }
         manifest = {
@@ -447,8 +450,12 @@ def _write_generation(gen: Path, docs: list[Document], records: list[dict], vect
     # Each sentence's tokens as BM25 vocabulary ids, in sentence-vector order: answering reads
     # them instead of cutting every candidate sentence again.
     vocab = retriever.vocab_dict
-    ids = [vocab[t] for r in records for st in r["sent_tokens"] for t in dict.fromkeys(st) if t in vocab]
-    lengths = [sum(1 for t in dict.fromkeys(st) if t in vocab) for r in records for st in r["sent_tokens"]]
+    ids, lengths = [], []
+    for r in records:
+        for st in r["sent_tokens"]:
+            row = [k for k in map(vocab.get, dict.fromkeys(st)) if k is not None]
+            ids += row
+            lengths.append(len(row))
     np.save(gen / "sentence_tokens.npy", np.asarray(ids, dtype=np.int32))
     np.save(gen / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]))
     step("wrote-bm25")

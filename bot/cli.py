@@ -13,6 +13,13 @@ from embeddings.encoders import EncoderError
 from embeddings.index import IndexError
 
 
+def add_corpus_args(p: argparse.ArgumentParser) -> None:
+    """Where the seeds and the index are, and which encoder: the same flags for every command using them."""
+    p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
+    p.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    p.add_argument("--encoder", help="'use' (default, offline), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -26,26 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_corpus)
 
     p = sub.add_parser("index", help="build or update the search index (only what changed is redone)")
-    p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
-    p.add_argument("--index", type=Path, help="index folder (default: .index/)")
-    p.add_argument("--encoder", help="'use' (default, offline), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+    add_corpus_args(p)
     p.add_argument("--force", action="store_true", help="rebuild everything, reusing nothing")
     p.add_argument("--watch", action="store_true", help="keep watching the seeds folder and reindex after changes settle")
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("ask", help="answer a question by quoting the seeds (indexes them first if they changed)")
     p.add_argument("question", nargs="?", help="the question, in simplified or traditional Chinese")
-    p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
-    p.add_argument("--index", type=Path, help="index folder (default: .index/)")
-    p.add_argument("--encoder", help="'use' (default), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+    add_corpus_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     p.add_argument("--batch", type=Path, help="file with one question per line (prints one JSON object per line)")
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("serve", help="run the Telegram bot (long polling, or a webhook with --webhook-url)")
-    p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
-    p.add_argument("--index", type=Path, help="index folder (default: .index/)")
-    p.add_argument("--encoder", help="'use' (default), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+    add_corpus_args(p)
     p.add_argument("--webhook-url", help="public https URL Telegram posts updates to (webhook mode; default: polling)")
     p.add_argument("--listen", default="127.0.0.1", help="address the webhook server binds (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8443, help="port the webhook server binds (default 8443)")

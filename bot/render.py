@@ -131,8 +131,7 @@ def answer_text(answer: Answer) -> str:
         if answer.related:
             lines += ["", message("related", q)]
             for s in answer.related:
-                excerpt = s.passage if len(s.passage) <= 80 else s.passage[:80] + "…"
-                lines.append(f"  · {excerpt}")
+                lines.append(f"  · {excerpt(s.passage)}")
                 lines.append(f"    {citation(s, q)}")
         return "\n".join(lines)
     for quote in answer.quotes:

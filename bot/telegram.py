@@ -111,16 +111,22 @@ class ChatService:
         return math.ceil(wait)
 
     async def answer(self, question: str) -> Answer:
-        loop = asyncio.get_running_loop()
         t0 = time.perf_counter()
+        answer, compute = await self._ask(question)
+        self.stats.record(time.perf_counter() - t0, answer.abstained, compute)
+        return answer
 
+    async def answer_quietly(self, question: str) -> Answer:
+        """An answer for the bot's own use (checking /help examples): not counted in /stats."""
+        return (await self._ask(question))[0]
+
+    async def _ask(self, question: str) -> tuple[Answer, float]:
+        """The answer, computed on a worker thread, and the seconds the computing itself took."""
         def timed() -> tuple[Answer, float]:
             t1 = time.perf_counter()
             return self.engine.ask(question), time.perf_counter() - t1
 
-        answer, compute = await loop.run_in_executor(self.answer_pool, timed)
-        self.stats.record(time.perf_counter() - t0, answer.abstained, compute)
-        return answer
+        return await asyncio.get_running_loop().run_in_executor(self.answer_pool, timed)
 
     async def reindex(self) -> BuildReport:
         async with self.reindexing:
@@ -143,9 +149,6 @@ class ChatService:
                             dates[-1] if dates else None, tuple(examples))
         self._facts = (index.generation, facts)
         return facts
-
-    async def answer_quietly(self, question: str) -> Answer:
-        return await asyncio.get_running_loop().run_in_executor(self.answer_pool, self.engine.ask, question)
 
     def shutdown(self) -> None:
         self.answer_pool.shutdown(wait=False, cancel_futures=True)

@@ -69,15 +69,15 @@ def run(dataset_path: Path, encoder_spec: str, limit: int | None) -> dict:
         searcher = Searcher(index, encoder)
         # Paragraph keys: the gold paragraph is found by its text within its article's document.
         keys: dict[tuple[str, str], int] = {}
-        para_of = np.zeros(len(index), dtype=np.int64)
-        for i, p in enumerate(index.passages):
+        para_of = np.full(index.rows, -2, dtype=np.int64)  # rows of deleted files (none in a fresh build)
+        for p in index.passages:
             text = clean_spaces(index.paragraph(p).text)
-            para_of[i] = keys.setdefault((p.doc_id, text), len(keys))
+            para_of[p.row] = keys.setdefault((p.doc_id, text), len(keys))
         questions = ds.questions[:limit] if limit else ds.questions
         t0 = time.perf_counter()
         qvecs = encoder.encode([q.text for q in questions])
         encode_ms = (time.perf_counter() - t0) / max(1, len(questions)) * 1000
-        vectors = np.asarray(index.vectors, dtype=np.float32)
+        vectors = index.vectors(np.arange(index.rows))
         ranks: dict[str, list[int]] = {"bm25": [], "dense": [], "rrf": []}
         ranks.update({f"w={w}": [] for w in WEIGHTS})
         ranks.update({f"minmax w={w}": [] for w in MINMAX_WEIGHTS})
@@ -95,7 +95,7 @@ def run(dataset_path: Path, encoder_spec: str, limit: int | None) -> dict:
             cos = vectors @ qv
             ranks["bm25"].append(paragraph_ranks(bm, para_of, gold))
             ranks["dense"].append(paragraph_ranks(cos, para_of, gold))
-            cand = np.zeros(len(index), dtype=bool)
+            cand = np.zeros(index.rows, dtype=bool)
             cand[np.argsort(-bm, kind="stable")[:kc][bm[np.argsort(-bm, kind="stable")[:kc]] > 0]] = True
             cand[np.argsort(-cos, kind="stable")[:kc]] = True
             idx = np.flatnonzero(cand)

@@ -116,15 +116,21 @@ def child_build(seeds: Path, index: Path) -> dict:
     from embeddings.encoders import make_encoder
     from embeddings.index import build_index
 
-    marks = {}
+    phases = {"documents-read": 0.0, "tokenised": 0.0, "embedded": 0.0}
+    last = [time.perf_counter()]
+
+    def on_step(name: str) -> None:  # each segment cuts, embeds, writes: sum the phases over segments
+        now = time.perf_counter()
+        key = name if name in phases else "write"
+        phases[key] = phases.get(key, 0.0) + now - last[0]
+        last[0] = now
+
     t0 = time.perf_counter()
-    report = build_index(seeds, index, make_encoder(ENCODER), on_step=lambda s: marks.setdefault(s, time.perf_counter()))
+    report = build_index(seeds, index, make_encoder(ENCODER), on_step=on_step)
     total = time.perf_counter() - t0
     return {"seconds": total, "passages": report.passages,
-            "read_s": marks["documents-read"] - t0,
-            "tokenise_s": marks["tokenised"] - marks["documents-read"],
-            "embed_s": marks["embedded"] - marks["tokenised"],
-            "write_s": marks["published"] - marks["embedded"],
+            "read_s": phases["documents-read"], "tokenise_s": phases["tokenised"], "embed_s": phases["embedded"],
+            "write_s": phases.get("write", 0.0),
             "disk_mb": sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 1e6,
             "rss_mb": peak_rss_mb()}
 
@@ -154,8 +160,29 @@ def child_query(index: Path, questions: list[dict]) -> dict:
         compose_ms.append((t3 - t2) * 1000)
         total_ms.append((t3 - t1) * 1000)
         hits1 += bool(answer.quotes) and contains_answer(answer.quotes[0].text, tuple(q["answers"]))
+    rss = peak_rss_mb()
     return {"cold_s": cold, **pct("answer", total_ms), **pct("search", search_ms), **pct("compose", compose_ms),
-            "quote1": hits1 / (2 * len(questions)), "rss_mb": peak_rss_mb()}
+            "quote1": hits1 / (2 * len(questions)), "rss_mb": rss, "segments": len(idx.segments),
+            "dense_recall": dense_recall(idx, searcher, questions[:20])}
+
+
+def dense_recall(idx, searcher, questions: list[dict], k: int = 50) -> float:
+    """Share of the exact top-k dense neighbours (all live vectors) that the index's FAISS search returns."""
+    import numpy as np
+
+    live = np.flatnonzero(idx.live)
+    got = []
+    for q in questions:
+        qv = searcher.query_vector(q["question"])
+        exact = []
+        for start in range(0, len(live), 50_000):
+            rows = live[start:start + 50_000]
+            sims = idx.vectors(rows) @ qv
+            exact += list(zip(sims.tolist(), rows.tolist()))
+        exact.sort(key=lambda x: (-x[0], x[1]))
+        truth = {r for _, r in exact[:k]}
+        got.append(len(truth & set(idx.dense_search(qv, k))) / len(truth))
+    return sum(got) / len(got)
 
 
 def child_reindex(seeds: Path, index: Path) -> dict:
@@ -166,9 +193,16 @@ def child_reindex(seeds: Path, index: Path) -> dict:
     data = json.loads(target.read_text(encoding="utf-8"))
     data["articles"][0]["body"] += "这是一处修改。"
     target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    from embeddings.index import Index
+
+    encoder = make_encoder(ENCODER)
+    before = Index.load(index, encoder.id)
     t0 = time.perf_counter()
-    report = build_index(seeds, index, make_encoder(ENCODER))
-    return {"seconds": time.perf_counter() - t0, "embedded": report.embedded, "rss_mb": peak_rss_mb()}
+    report = build_index(seeds, index, encoder)
+    t1 = time.perf_counter()
+    Index.load(index, encoder.id, previous=before)  # what the running bot does next: swap in the new generation
+    return {"seconds": t1 - t0, "reload_s": time.perf_counter() - t1, "embedded": report.embedded,
+            "retokenized": report.retokenized, "rss_mb": peak_rss_mb()}
 
 
 # --- the naive peer: rank_bm25 + jieba + a flat dense index rebuilt on every change -------------------

@@ -220,24 +220,20 @@ class Composer:
         self.tokenizer = index.tokenizer
         self.calibration = calibration if calibration is not None else load_calibration()
         self.scorer = self.calibration.get("scorer", DEFAULT_SCORER)
-        self._n = max(1, len(index))
-        indptr = index.bm25.scores["indptr"]
-        self._df = indptr[1:] - indptr[:-1]
         self._token_cache: dict[str, frozenset[str]] = {}  # clause windows → their tokens, shared by questions
-        self._words_by_id: list[str] | None = None
+        self._sentence_cache: dict[tuple[int, int], frozenset[str]] = {}
 
     def sentence_tokens(self, passage, i: int) -> frozenset[str]:
         """Tokens of the passage's i-th sentence, as stored in the index at build time."""
-        if self._words_by_id is None:  # id → token, built once (about 0.1 s per million tokens)
-            vocab = self.index.bm25.vocab_dict
-            ids = np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))
-            words = np.empty(int(ids.max()) + 1 if len(ids) else 0, dtype=object)
-            words[ids] = list(vocab.keys())
-            self._words_by_id = words.tolist()
-        row = int(self.index.sentence_row[self.index.row_of[passage.id]]) + i
-        ptr = self.index.sentence_token_ptr
-        words = self._words_by_id
-        return frozenset(words[k] for k in self.index.sentence_tokens[int(ptr[row]):int(ptr[row + 1])].tolist())
+        key = (passage.row, i)
+        toks = self._sentence_cache.get(key)
+        if toks is None:
+            if len(self._sentence_cache) > 200_000:
+                self._sentence_cache = {}
+            word = self.index.vocab.word
+            toks = self._sentence_cache[key] = frozenset(
+                word(k) for k in self.index.sentence_token_ids(passage.row, i).tolist())
+        return toks
 
     def token_set(self, text: str) -> frozenset[str]:
         """Tokens of a candidate's text, cached: the same news sentences come back question after question."""
@@ -249,9 +245,13 @@ class Composer:
         return toks
 
     def idf(self, token: str) -> float:
-        tid = self.index.bm25.vocab_dict.get(token)
-        df = int(self._df[tid]) if tid is not None and tid < len(self._df) else 0
-        return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+        df = self._df_of(token)
+        n = max(1, len(self.index))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def _df_of(self, token: str) -> int:
+        tid = self.index.vocab.get(token)
+        return int(self.index.df[tid]) if tid is not None and tid < len(self.index.df) else 0
 
     def question_terms(self, question: str) -> tuple[str, dict[str, float], dict[str, float]]:
         """(question type, idf of its words, idf of its Han bigrams): computed once per question."""
@@ -339,16 +339,18 @@ class Composer:
             if self.encoder is None:
                 return [0.0] * len(raw)
             query_vector = self.encoder.encode([question])[0]
-        rows = []
-        for _, hit, _, _, pair, _, i in raw:
-            base = int(self.index.sentence_row[self.index.row_of[hit.passage.id]]) + i
-            rows.append((base, base + 1 if pair else -1))
-        flat = sorted({r for pair in rows for r in pair if r >= 0})
-        vecs = np.asarray(self.index.sentence_vectors[flat], dtype=np.float32)
-        pos = {r: k for k, r in enumerate(flat)}
+        vecs: dict[tuple[int, int], np.ndarray] = {}
+
+        def vector(row: int, i: int) -> np.ndarray:
+            v = vecs.get((row, i))
+            if v is None:
+                v = vecs[row, i] = self.index.sentence_vector(row, i)
+            return v
+
         out = []
-        for a, b in rows:
-            v = vecs[pos[a]] if b < 0 else vecs[pos[a]] + vecs[pos[b]]
+        for _, hit, _, _, pair, _, i in raw:
+            row = hit.passage.row
+            v = vector(row, i) + vector(row, i + 1) if pair else vector(row, i)
             norm = float(np.linalg.norm(v)) or 1.0
             out.append(float(v @ query_vector) / norm)
         return out
@@ -398,8 +400,8 @@ class Composer:
         A question about something the corpus does not hold usually names it (a person, a
         place, a product): that name's high idf, missing from the paragraph, gives it away.
         """
-        para_tokens = set(self.tokenizer.tokens(self.index.paragraph(hit.passage).text))
-        title_tokens = set(self.tokenizer.tokens(self.index.document(hit.passage).title))
+        para_tokens = self.token_set(self.index.paragraph(hit.passage).text)
+        title_tokens = self.token_set(self.index.document(hit.passage).title)
         top = max(q_words.values(), default=0.0)
         missing = [w for t, w in q_words.items() if t not in para_tokens]
         return {
@@ -414,8 +416,7 @@ class Composer:
         total = sum(q_words.values())
         if total <= 0:
             return 0.0
-        vocab = self.index.bm25.vocab_dict
-        return sum(w for t, w in q_words.items() if t not in vocab) / total
+        return sum(w for t, w in q_words.items() if not self._df_of(t)) / total
 
     def _choose(self, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
         """The best quote, plus up to two from other documents that answer about as well."""
@@ -440,7 +441,7 @@ class Composer:
         para = self.index.paragraph(hit.passage)
         return Source(doc.id, doc.path, doc.title, doc.date, doc.url, para.section, para.text, round(hit.score, 4),
                       hit.passage.paragraph, doc.source,
-                      tuple(dict.fromkeys(self.index.documents[p.doc_id].title for p in hit.corroborating)))
+                      tuple(dict.fromkeys(self.index.document(p).title for p in hit.corroborating)))
 
     def _answer(self, question: str, chosen: list[Candidate], confidence: float, qtype: str, features: dict) -> Answer:
         sources: list[Source] = []

@@ -85,7 +85,8 @@ class Engine:
             return report
 
     def _load(self) -> None:
-        index = Index.load(self.settings.index_dir, self.encoder.id)
+        previous = self.loaded.index if self.is_ready() else None  # its unchanged segments are reused as loaded
+        index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)
         self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder)))
 
     def check_question(self, question: str) -> str:

@@ -145,18 +145,26 @@ class HashingEncoder:
     def __init__(self, dim: int = 256):
         self.dim = dim
         self.id = f"hash:{dim}"
+        self._grams: dict[str, tuple[int, float]] = {}  # n-gram → (bucket, signed weight); grams repeat a lot
+
+    def _gram(self, gram: str) -> tuple[int, float]:
+        found = self._grams.get(gram)
+        if found is None:
+            h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "little")
+            found = (h % self.dim, (1.0 if (h >> 32) & 1 else -1.0) * math.log(1 + len(gram)))
+            if len(self._grams) < 2_000_000:
+                self._grams[gram] = found
+        return found
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             t = normalize(text)
-            for n in (1, 2, 3):
-                for i in range(len(t) - n + 1):
-                    gram = t[i:i + n]
-                    if gram.isspace():
-                        continue
-                    h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "little")
-                    out[row, h % self.dim] += (1.0 if (h >> 32) & 1 else -1.0) * math.log(1 + n)
+            cells = [self._gram(t[i:i + n]) for n in (1, 2, 3) for i in range(len(t) - n + 1)
+                     if not t[i:i + n].isspace()]
+            if cells:
+                buckets, weights = zip(*cells)
+                out[row] = np.bincount(buckets, weights=weights, minlength=self.dim)
         return l2_normalise(out)
 
 

@@ -1,33 +1,47 @@
-"""The on-disk index: generations of passages + BM25 + FAISS, built incrementally, published atomically."""
+"""The on-disk index: immutable segments of passages + postings + FAISS, listed by atomically published generations.
+
+A generation is a manifest naming its segments and which files (rows) of each are live, plus the
+vocabulary. A reindex writes segments only for new or changed files and a new manifest; everything
+else is reused as it is on disk, so its cost follows the change, not the corpus.
+"""
 
 from __future__ import annotations
 
+import builtins
 import contextlib
-import dataclasses
 import errno
 import fcntl
 import json
-import logging
 import os
 import platform
 import re
 import shutil
+import sqlite3
+import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from embeddings import bm25
 from embeddings.documents import Document, LoadWarning, Paragraph, read_file, seed_files
-from embeddings.boilerplate import Dropped
 from embeddings.encoders import Encoder
 from embeddings.passages import Passage, content_hash, document_passages
+from embeddings.store import Store, write_store
 from embeddings.tokens import Tokenizer, discover_user_words
+from embeddings.vocab import Vocabulary
 
-FORMAT_VERSION = 4  # 3: tokens in their own file; 4: sentence tokens stored as vocabulary ids
-FLAT_LIMIT = 50_000  # exact search up to here; HNSW beyond (≈1 ms instead of ≈11 ms at 10^5)
+FORMAT_VERSION = 5  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary
+FLAT_LIMIT = 20_000  # exact search in segments up to here; IVF (scalar-quantised) beyond
+SEGMENT_ROWS = 100_000  # new files are grouped into segments of at most this many passages
+MAX_PER_CLASS = 8  # more small segments than this of one size class are rebuilt as one
+MIN_LIVE = 0.5  # a segment with less than this share of its passages live is rebuilt
+NPROBE = 24  # IVF lists searched per query (recall checked against exact search in the tests)
 POINTER = "CURRENT"
+SEGMENTS = "segments"
 
 
 class IndexError(Exception):  # noqa: A001 - the package's own index errors
@@ -79,61 +93,6 @@ class BuildReport:
             f"{self.unchanged} unchanged; passages: {self.passages} ({self.embedded} embedded, {self.reused} reused); "
             f"{self.seconds:.2f} s"
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# Serialising documents and passages
-
-
-def doc_to_json(doc: Document) -> dict:
-    d = dataclasses.asdict(doc)
-    d["dropped"] = [[x.text, x.rule] for x in doc.dropped]
-    d["paragraphs"] = [[p.text, p.section, [list(s) for s in p.sentences], p.kind] for p in doc.paragraphs]
-    return d
-
-
-def doc_from_json(d: dict) -> Document:
-    paras = tuple(
-        Paragraph(i, text, section, tuple(tuple(s) for s in sents), kind)
-        for i, (text, section, sents, kind) in enumerate(d["paragraphs"])
-    )
-    return Document(
-        id=d["id"], path=d["path"], shape=d["shape"], title=d["title"], date=d["date"], url=d["url"],
-        author=d["author"], source=d["source"], paragraphs=paras,
-        dropped=tuple(Dropped(t, r) for t, r in d.get("dropped", [])), tags=tuple(d.get("tags", ())),
-        sha256=d.get("sha256", ""), notes=tuple(d.get("notes", ())),
-    )
-
-
-def passage_record(p: Passage, tokens: list[str], sent_tokens: list[list[str]]) -> dict:
-    return {"id": p.id, "doc": p.doc_id, "para": p.paragraph, "start": p.start, "end": p.end,
-            "sents": [list(s) for s in p.sentences], "tokens": tokens, "sent_tokens": sent_tokens}
-
-
-_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")  # what jieba keeps in one block
-
-
-def passage_tokens(tokenizer: Tokenizer, p: Passage) -> tuple[list[str], list[list[str]]]:
-    """(the passage's tokens for BM25, each sentence's tokens for choosing quotes).
-
-    When every sentence ends in punctuation and nothing but spaces lies between them, jieba and the
-    bigrams stop at each boundary, so the passage's tokens are exactly its sentences' tokens put
-    together and the text is cut once. Otherwise the passage is cut as a whole as well.
-    """
-    per_sentence = [tokenizer.tokens(p.text[a:b]) for a, b in p.sentences]
-    edges = [0, *[x for span in p.sentences for x in span], len(p.text)]
-    gaps_blank = all(not p.text[edges[k]:edges[k + 1]].strip() for k in range(0, len(edges), 2))
-    separated = all(b > a and not _JIEBA_BLOCK.match(p.text[b - 1]) for a, b in p.sentences[:-1])
-    if per_sentence and gaps_blank and separated:
-        return [t for toks in per_sentence for t in toks], per_sentence
-    return tokenizer.tokens(p.text), per_sentence
-
-
-def passage_from_record(r: dict, doc: Document) -> Passage:
-    para = doc.paragraphs[r["para"]]
-    text = para.text[r["start"]:r["end"]]
-    return Passage(r["id"], r["doc"], r["para"], r["start"], r["end"], text, para.section,
-                   tuple(tuple(s) for s in r["sents"]), para.kind)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,10 +156,19 @@ def _publish(index_dir: Path, gen: Path, step: Callable[[str], None] = lambda na
 
 
 def _cleanup(index_dir: Path, keep: set[str]) -> None:
-    """Remove generations other than the current and the previous one (a reader may still be on it)."""
+    """Remove generations other than the current and the previous one (a reader may still be on it),
+    and segments neither of them uses."""
+    used: set[str] = set()
     for child in index_dir.iterdir():
-        if child.is_dir() and child.name.startswith("gen-") and child.name not in keep:
-            shutil.rmtree(child, ignore_errors=True)
+        if child.is_dir() and child.name.startswith("gen-"):
+            if child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+                continue
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                used.update(s["name"] for s in _read_json(child / "manifest.json")["segments"])
+    for seg in (index_dir / SEGMENTS).glob("seg-*") if (index_dir / SEGMENTS).is_dir() else ():
+        if seg.name not in used:
+            shutil.rmtree(seg, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,6 +188,15 @@ def _file_hashes(seeds_dir: Path) -> dict[str, str]:
     return out
 
 
+def _compatible(manifest: dict, encoder: Encoder, tokenizer_rules: dict) -> bool:
+    return (manifest.get("format") == FORMAT_VERSION and manifest.get("encoder", {}).get("id") == encoder.id
+            and _rules(manifest.get("tokenizer", {})) == tokenizer_rules)
+
+
+def _rules(settings: dict) -> dict:
+    return {k: v for k, v in settings.items() if k != "user_words"}
+
+
 def seeds_changed(seeds_dir: Path, index_dir: Path) -> bool:
     """True if the seeds differ from what the current index was built from (or there is none)."""
     gen = current_generation(index_dir)
@@ -232,24 +209,102 @@ def seeds_changed(seeds_dir: Path, index_dir: Path) -> bool:
     return built != _file_hashes(Path(seeds_dir))
 
 
+_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")  # what jieba keeps in one block
+
+
+def passage_tokens(tokenizer: Tokenizer, p: Passage) -> tuple[list[str], list[list[str]]]:
+    """(the passage's tokens for BM25, each sentence's tokens for choosing quotes).
+
+    When every sentence ends in punctuation and nothing but spaces lies between them, jieba and the
+    bigrams stop at each boundary, so the passage's tokens are exactly its sentences' tokens put
+    together and the text is cut once. Otherwise the passage is cut as a whole as well.
+    """
+    per_sentence = [tokenizer.tokens(p.text[a:b]) for a, b in p.sentences]
+    edges = [0, *[x for span in p.sentences for x in span], len(p.text)]
+    gaps_blank = all(not p.text[edges[k]:edges[k + 1]].strip() for k in range(0, len(edges), 2))
+    separated = all(b > a and not _JIEBA_BLOCK.match(p.text[b - 1]) for a, b in p.sentences[:-1])
+    if per_sentence and gaps_blank and separated:
+        return [t for toks in per_sentence for t in toks], per_sentence
+    return tokenizer.tokens(p.text), per_sentence
+
+
 def choose_index_type(n: int) -> str:
-    return "Flat" if n <= FLAT_LIMIT else "HNSW32"
+    return "Flat" if n <= FLAT_LIMIT else f"IVF{max(64, int(np.sqrt(n)))},SQ8"
 
 
 def build_faiss(vectors: np.ndarray, index_type: str):
+    """Exact inner-product search for small segments; IVF over 8-bit codes (a quarter of the memory) above."""
     import faiss
 
     dim = vectors.shape[1]
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if index_type == "Flat":
         index = faiss.IndexFlatIP(dim)
-    elif index_type.startswith("HNSW"):
-        index = faiss.IndexHNSWFlat(dim, int(index_type[4:] or 32), faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
+    elif index_type.startswith("IVF"):
+        index = faiss.index_factory(dim, index_type, faiss.METRIC_INNER_PRODUCT)
+        nlist = faiss.extract_index_ivf(index).nlist
+        # 40 points per list is what k-means needs; more only costs time. A fixed seed keeps builds repeatable.
+        sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)
+        index.train(vectors[np.sort(sample)])
     else:
         raise ValueError(f"unknown FAISS index type {index_type!r}")
     if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        index.add(vectors)
     return index
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A file's documents and passages as they go into a new segment."""
+
+    path: str
+    sha256: str
+    docs: list[Document]
+    passages: list[Passage]
+    words: list[str]  # words jieba lacks, found in this file
+
+
+def _size_class(rows: int) -> int:
+    return len(str(max(rows, 1)))  # 1-9 rows: 1, 10-99: 2, ...
+
+
+def _plan(prev: dict | None, hashes: dict[str, str]) -> tuple[list[dict], list[str]]:
+    """(segments of the previous generation to keep as they are, files to (re)build into new segments).
+
+    A segment is dropped when none of its files is live, rebuilt when less than MIN_LIVE of its
+    passages are, and segments of one size class (1-9, 10-99, ... passages) are rebuilt as one when
+    there are more than MAX_PER_CLASS of them: each reindex adds a small segment, and this keeps
+    their number (and so the per-query cost) logarithmic in the number of reindexes.
+    """
+    if prev is None:
+        return [], sorted(hashes)
+    files = prev["files"]
+    live_rows: dict[str, int] = {}
+    live_files: dict[str, int] = {}
+    for path, f in files.items():
+        if hashes.get(path) == f["sha256"]:
+            live_rows[f["segment"]] = live_rows.get(f["segment"], 0) + f["rows"][1] - f["rows"][0]
+            live_files[f["segment"]] = live_files.get(f["segment"], 0) + 1
+    kept, rebuild = [], set()
+    for seg in prev["segments"]:
+        if not live_files.get(seg["name"]):
+            continue
+        if seg["rows"] and live_rows[seg["name"]] / seg["rows"] < MIN_LIVE:
+            rebuild.add(seg["name"])  # mostly dead: its live files are cheaper rebuilt than carried
+        else:
+            kept.append(seg)
+    by_class: dict[int, list[dict]] = {}
+    for seg in kept:
+        if seg["rows"] < SEGMENT_ROWS // 2:
+            by_class.setdefault(_size_class(seg["rows"]), []).append(seg)
+    for same in by_class.values():
+        if len(same) > MAX_PER_CLASS:
+            rebuild.update(s["name"] for s in same)
+    kept = [s for s in kept if s["name"] not in rebuild]
+    kept_names = {s["name"] for s in kept}
+    todo = sorted(p for p in hashes if p not in files or files[p]["sha256"] != hashes[p]
+                  or files[p]["segment"] not in kept_names)
+    return kept, todo
 
 
 def build_index(
@@ -264,136 +319,111 @@ def build_index(
 ) -> BuildReport:
     """Reindex `seeds_dir` into a new generation of `index_dir`, reusing all that did not change.
 
-    Only new or changed files are re-read, only passages with new content are embedded, and the
-    new generation becomes visible by one atomic rename; a crash at any point leaves the previous
-    generation in place and loadable.
+    Files whose content is unchanged keep their segment as it is on disk; new and changed files
+    are read, cut and embedded (reusing the vectors of unchanged passages by content hash) into new
+    segments; the new generation becomes visible by one atomic rename. A crash at any point leaves
+    the previous generation in place and loadable.
     """
     step = on_step or (lambda name: None)
     t0 = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     with _lock(index_dir):
         prev_gen = current_generation(index_dir)
-        prev_manifest: dict = {}
-        prev_docs: dict[str, Document] = {}
-        prev_records: list[dict] = []
-        prev_vectors = None
+        rules = _rules(Tokenizer.rules())
+        prev: dict | None = None
         if prev_gen is not None and not force:
-            prev_manifest = json.loads((prev_gen / "manifest.json").read_text(encoding="utf-8"))
-            if prev_manifest.get("encoder", {}).get("id") == encoder.id and prev_manifest.get("format") == FORMAT_VERSION:
-                prev_docs = {d["id"]: doc_from_json(d) for d in _read_json(prev_gen / "documents.json")}
-                prev_records = _read_jsonl(prev_gen / "passages.jsonl")
-                for r, toks in zip(prev_records, _read_jsonl(prev_gen / "tokens.jsonl")):
-                    r["sent_tokens"] = toks["s"]
-                    r["tokens"] = toks["p"] if toks["p"] is not None else [t for st in toks["s"] for t in st]
-                prev_vectors = np.load(prev_gen / "vectors.npy", mmap_mode="r")
-            else:
-                prev_manifest = {}
-        prev_files: dict[str, dict] = prev_manifest.get("files", {})
+            manifest = _read_json(prev_gen / "manifest.json")
+            prev = manifest if _compatible(manifest, encoder, rules) else None
+        prev_files: dict[str, dict] = prev["files"] if prev else {}
 
         hashes = _file_hashes(seeds_dir)
         added = sorted(p for p in hashes if p not in prev_files)
         changed = sorted(p for p in hashes if p in prev_files and prev_files[p]["sha256"] != hashes[p])
         removed = sorted(p for p in prev_files if p not in hashes)
         unchanged = [p for p in hashes if p in prev_files and prev_files[p]["sha256"] == hashes[p]]
+        kept, todo = _plan(prev, hashes)
 
-        # Documents: unchanged files come from the previous generation, the rest are re-read.
-        docs: list[Document] = []
-        warnings: list[LoadWarning] = []
-        file_docs: dict[str, list[str]] = {}
-        for path in sorted(hashes):
-            if path in unchanged:
-                ids = prev_files[path]["documents"]
-                if all(i in prev_docs for i in ids):
-                    docs.extend(prev_docs[i] for i in ids)
-                    file_docs[path] = ids
-                    continue
+        parts: list[_Part] = []
+        warnings: list[LoadWarning] = [LoadWarning(w[0], w[1]) for w in (prev or {}).get("warnings", [])
+                                       if w[0] in hashes and w[0] not in todo]
+        for path in todo:
             loaded, notes = read_file(seeds_dir, path, max_bytes)
             warnings.extend(notes)
-            docs.extend(loaded)
-            file_docs[path] = [d.id for d in loaded]
+            passages = [p for d in loaded for p in document_passages(d)]
+            parts.append(_Part(path, hashes[path], loaded, passages, discover_user_words(p.text for p in passages)))
+        warnings.sort(key=lambda w: w.path)
         step("documents-read")
 
-        # Passages and tokens: reuse tokens of unchanged passages unless the user dictionary
-        # grew by a word their text contains (jieba would now cut them differently).
-        passages = [p for d in docs for p in document_passages(d)]
-        user_words = discover_user_words(p.text for p in passages)
+        # Words jieba lacks are found per file; new passages are cut knowing the words of every
+        # file, and so are questions. (Older segments keep the cut they were built with.)
+        user_words = sorted(set().union(*(p.words for p in parts), *(s["user_words"] for s in kept)))
         tokenizer = Tokenizer(user_words)
-        prev_tok = prev_manifest.get("tokenizer", {})
-        same_rules = {k: v for k, v in prev_tok.items() if k != "user_words"} == {
-            k: v for k, v in tokenizer.settings.items() if k != "user_words"}
-        new_words = set(user_words) - set(prev_tok.get("user_words", []))
-        old_tokens = {r["id"]: (r["tokens"], r["sent_tokens"]) for r in prev_records} if same_rules else {}
-        records, retokenized = [], 0
-        iterator = passages
-        if progress and len(passages) > 2000:
-            from tqdm import tqdm
+        vocab = Vocabulary.load(prev_gen) if prev is not None else Vocabulary.empty()
+        groups = _group(parts)
+        new_words = set(user_words) - set(prev["tokenizer"].get("user_words", [])) if prev is not None else set()
+        old = _Reuse(index_dir, prev, [p.path for p in parts], new_words) if prev is not None else None
 
-            iterator = tqdm(passages, desc="tokenising", unit="passage")
-        for p in iterator:
-            old = old_tokens.get(p.id)
-            if old is None or (new_words and any(w in tokenizer.canonical(p.text) for w in new_words)):
-                old = passage_tokens(tokenizer, p)
-                retokenized += 1
-            records.append(passage_record(p, old[0], old[1]))
-        step("tokenised")
-
-        # Embeddings of passages (for search) and of their sentences (for choosing quotes):
-        # reused by content hash, the rest embedded in batches.
-        old_passages: list[str] = []
-        if prev_vectors is not None:
-            for r in prev_records:
-                doc = prev_docs.get(r["doc"])
-                ok = doc is not None and r["para"] < len(doc.paragraphs)
-                old_passages.append(doc.paragraphs[r["para"]].text[r["start"]:r["end"]] if ok else "")
-        old_sentences = [t[a:b] for t, r in zip(old_passages, prev_records) for a, b in r["sents"]]
-        prev_sent_vectors = np.load(prev_gen / "sentence_vectors.npy", mmap_mode="r") if (
-            prev_vectors is not None and (prev_gen / "sentence_vectors.npy").exists()) else None
-        vectors, embedded = _embed_cached([p.text for p in passages], old_passages, prev_vectors, encoder,
-                                          progress, "embedding passages")
-        sentence_texts = [p.text[a:b] for p in passages for a, b in p.sentences]
-        sent_vectors, sent_embedded = _embed_cached(sentence_texts, old_sentences, prev_sent_vectors, encoder,
-                                                    progress, "embedding sentences")
-        step("embedded")
-
-        # Write the new generation beside the old one.
-        n = int(prev_gen.name.split("-")[1]) + 1 if prev_gen is not None else 1
-        existing = [int(c.name.split("-")[1]) for c in index_dir.glob("gen-*") if c.name.split("-")[1].isdigit()]
-        n = max([n, *[e + 1 for e in existing]])
+        n = _next_number(index_dir)
         gen = index_dir / f"gen-{n:06d}"
-        index_type = choose_index_type(len(passages))
-        passages_of: dict[str, list[str]] = {}
-        for r in records:
-            passages_of.setdefault(r["doc"], []).append(r["id"])
-        files = {
-            path: {"sha256": hashes[path], "documents": file_docs.get(path, []),
-                   "passages": [pid for doc in file_docs.get(path, []) for pid in passages_of.get(doc, [])]}
-            for path in sorted(hashes)
-        }
-        manifest = {
-            "format": FORMAT_VERSION,
-            "generation": gen.name,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "build_seconds": round(time.perf_counter() - t0, 3),
-            "encoder": {"id": encoder.id, "dim": encoder.dim},
-            "index_type": index_type,
-            "tokenizer": tokenizer.settings,
-            "counts": {"files": len(hashes), "documents": len(docs), "passages": len(passages)},
-            "files": files,
-            "warnings": [[w.path, w.reason] for w in warnings],
-            "versions": _versions(),
-        }
+        new_segments: list[Path] = []
+        seg_numbers = iter(range(_next_segment(index_dir), 1 << 30))
+        embedded = retokenized = 0
         try:
-            _write_generation(gen, docs, records, vectors, sent_vectors, index_type, step)
+            built: list[dict] = []
+            for group in groups:
+                seg_dir = index_dir / SEGMENTS / f"seg-{next(seg_numbers):06d}"
+                new_segments.append(seg_dir)
+                info, e, r = _build_segment(seg_dir, group, tokenizer, vocab, encoder, old, progress, step)
+                built.append(info)
+                embedded += e
+                retokenized += r
+            if not groups:
+                for name in ("tokenised", "embedded"):
+                    step(name)
+            segments = [*kept, *built]
+            files = {}
+            for seg in segments:
+                for path, f in seg["files"].items():
+                    if hashes.get(path) == f["sha256"]:
+                        files[path] = {**f, "segment": seg["name"]}
+            live = sum(f["rows"][1] - f["rows"][0] for f in files.values())
+            manifest = {
+                "format": FORMAT_VERSION,
+                "generation": gen.name,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "build_seconds": round(time.perf_counter() - t0, 3),
+                "encoder": {"id": encoder.id, "dim": encoder.dim},
+                "tokenizer": tokenizer.settings,
+                "counts": {"files": len(hashes), "documents": sum(f["documents"] for f in files.values()),
+                           "passages": live},
+                "vocabulary": len(vocab),
+                "segments": [{k: s[k] for k in ("name", "rows", "sentences", "index_type", "user_words", "files")}
+                             for s in segments],
+                "files": {p: {k: f[k] for k in ("sha256", "segment", "rows", "doc_rows", "documents")}
+                          for p, f in sorted(files.items())},
+                "warnings": [[w.path, w.reason] for w in warnings],
+                "versions": _versions(),
+            }
+            if gen.exists():
+                shutil.rmtree(gen)
+            gen.mkdir(parents=True)
+            vocab.save(gen, prev_gen if prev is not None else None)
             # The manifest is written last: a generation without one was never finished.
             _write_json(gen / "manifest.json", manifest)
             step("wrote-manifest")
             _fsync_tree(gen)
+            for seg_dir in new_segments:
+                _fsync_tree(seg_dir)
+            if new_segments:
+                _fsync_file(index_dir / SEGMENTS)
             _fsync_file(index_dir)
             step("synced")
             _publish(index_dir, gen, step)
         except BaseException as exc:
-            if current_generation(index_dir) != gen:
-                shutil.rmtree(gen, ignore_errors=True)  # never leave a half-written generation behind
+            if current_generation(index_dir) != gen:  # never leave a half-written generation behind
+                shutil.rmtree(gen, ignore_errors=True)
+                for seg_dir in new_segments:
+                    shutil.rmtree(seg_dir, ignore_errors=True)
             if isinstance(exc, OSError):
                 raise IndexWriteFailed(f"could not write the new index in {index_dir} ({_write_error(exc, index_dir)}); "
                                        f"the previous index is still in use") from exc
@@ -401,84 +431,109 @@ def build_index(
         step("published")
         _cleanup(index_dir, keep={gen.name} | ({prev_gen.name} if prev_gen else set()))
         step("cleaned")
-        reused = len(passages) - embedded
         return BuildReport(
             generation=gen.name, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
-            unchanged=len(unchanged), documents=len(docs), passages=len(passages), embedded=embedded,
-            reused=reused, retokenized=retokenized, seconds=time.perf_counter() - t0, warnings=tuple(warnings),
+            unchanged=len(unchanged), documents=manifest["counts"]["documents"], passages=live, embedded=embedded,
+            reused=live - embedded, retokenized=retokenized, seconds=time.perf_counter() - t0,
+            warnings=tuple(warnings),
         )
 
 
-def _write_error(exc: OSError, index_dir: Path) -> str:
-    """A short reason; numpy reports a full disk as a bare short write, so look at the free space."""
-    if exc.errno is None and shutil.disk_usage(index_dir).free < 1 << 20:
-        return f"{os.strerror(errno.ENOSPC)}: {exc}"
-    return exc.strerror or str(exc)
+def _next_number(index_dir: Path) -> int:
+    existing = [int(c.name.split("-")[1]) for c in index_dir.glob("gen-*") if c.name.split("-")[1].isdigit()]
+    return max([0, *existing]) + 1
 
 
-def _write_generation(gen: Path, docs: list[Document], records: list[dict], vectors: np.ndarray,
-                      sent_vectors: np.ndarray, index_type: str, step: Callable[[str], None]) -> None:
-    """Everything of a generation but its manifest."""
-    import faiss
-
-    if gen.exists():
-        shutil.rmtree(gen)
-    gen.mkdir(parents=True)
-    step("created-generation")
-    _write_json(gen / "documents.json", [doc_to_json(d) for d in docs])
-    step("wrote-documents")
-    with open(gen / "tokens.jsonl", "w", encoding="utf-8") as f:
-        for r in records:
-            joined = [t for st in r["sent_tokens"] for t in st]
-            line = {"p": None if joined == r["tokens"] else r["tokens"], "s": r["sent_tokens"]}
-            f.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-    with open(gen / "passages.jsonl", "w", encoding="utf-8") as f:
-        for i, r in enumerate(records):
-            f.write(json.dumps({k: v for k, v in r.items() if k not in ("tokens", "sent_tokens")},
-                               ensure_ascii=False, separators=(",", ":")) + "\n")
-            if i == len(records) // 2:
-                f.flush()
-                step("writing-passages")  # a file half written: a crash here must not matter either
-    step("wrote-passages")
-    np.save(gen / "vectors.npy", vectors)
-    step("writing-vectors")
-    np.save(gen / "sentence_vectors.npy", sent_vectors)
-    step("wrote-vectors")
-    retriever = _bm25s().BM25()
-    retriever.index([r["tokens"] for r in records] or [[""]], show_progress=False)
-    retriever.save(str(gen / "bm25"), show_progress=False)
-    # Each sentence's tokens as BM25 vocabulary ids, in sentence-vector order: answering reads
-    # them instead of cutting every candidate sentence again.
-    vocab = retriever.vocab_dict
-    ids, lengths = [], []
-    for r in records:
-        for st in r["sent_tokens"]:
-            row = [k for k in map(vocab.get, dict.fromkeys(st)) if k is not None]
-            ids += row
-            lengths.append(len(row))
-    np.save(gen / "sentence_tokens.npy", np.asarray(ids, dtype=np.int32))
-    np.save(gen / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]))
-    step("wrote-bm25")
-    try:
-        faiss.write_index(build_faiss(vectors, index_type), str(gen / "dense.faiss"))
-    except RuntimeError as exc:  # faiss reports I/O errors (a full disk) as RuntimeError
-        raise OSError(errno.EIO, f"writing dense.faiss failed: {' '.join(str(exc).split())[:200]}") from exc
-    step("wrote-faiss")
+def _next_segment(index_dir: Path) -> int:
+    folder = index_dir / SEGMENTS
+    existing = [int(c.name.split("-")[1]) for c in folder.glob("seg-*") if c.name.split("-")[1].isdigit()] \
+        if folder.is_dir() else []
+    return max([0, *existing]) + 1
 
 
-def _embed_cached(texts: list[str], old_texts: list[str], old_vectors, encoder: Encoder, progress: bool,
-                  label: str) -> tuple[np.ndarray, int]:
-    """Vectors for `texts`, copying rows of `old_vectors` whose text is unchanged; returns (vectors, embedded)."""
-    dim = encoder.dim
-    out = np.zeros((len(texts), dim), dtype=np.float32)
-    old_rows: dict[str, int] = {}
-    if old_vectors is not None and old_vectors.shape[1] == dim and len(old_texts) == old_vectors.shape[0]:
-        old_rows = {content_hash(t): i for i, t in enumerate(old_texts)}
+def _group(parts: list[_Part]) -> list[list[_Part]]:
+    """Files in path order, cut into groups of at most SEGMENT_ROWS passages (a file is never split)."""
+    groups: list[list[_Part]] = []
+    rows = SEGMENT_ROWS
+    for part in parts:
+        if rows + len(part.passages) > SEGMENT_ROWS and (not groups or groups[-1]):
+            groups.append([])
+            rows = 0
+        groups[-1].append(part)
+        rows += len(part.passages)
+    return [g for g in groups if g]
+
+
+class _Reuse:
+    """What the previous generation already computed for files about to be rebuilt, by content hash:
+    passage and sentence vectors, and the cut of passages whose text (and user words) did not change."""
+
+    def __init__(self, index_dir: Path, prev: dict, paths: list[str], new_words: set[str]):
+        self.passages: dict[str, np.ndarray] = {}
+        self.sentences: dict[str, np.ndarray] = {}
+        self.tokens: dict[str, tuple[np.ndarray, list[np.ndarray]]] = {}
+        self.new_words = new_words
+        by_segment: dict[str, list[dict]] = {}
+        for path in paths:
+            f = prev["files"].get(path)
+            if f is not None:
+                by_segment.setdefault(f["segment"], []).append(f)
+        for name, fs in by_segment.items():
+            try:
+                self._read(index_dir / SEGMENTS / name, fs)
+            except (OSError, ValueError, KeyError, sqlite3.Error):
+                continue  # nothing reused: cutting and embedding again is only slower
+
+    def _read(self, folder: Path, fs: list[dict]) -> None:
+        load = lambda name: np.load(folder / f"{name}.npy", mmap_mode="r")  # noqa: E731
+        vectors, sent_vectors, sent_ptr = load("vectors"), load("sentence_vectors"), load("sentence_ptr")
+        sent_tokens, sent_token_ptr = load("sentence_tokens"), load("sentence_token_ptr")
+        terms, ptr, post_rows, tf = (load(f"postings.{k}") for k in ("terms", "ptr", "rows", "tf"))
+        wanted = np.zeros(len(vectors), dtype=bool)
+        for f in fs:
+            wanted[f["rows"][0]:f["rows"][1]] = True
+        # Each wanted row's terms, repeated tf times: all BM25 needs of the original cut.
+        hits = np.flatnonzero(wanted[np.asarray(post_rows)])
+        row_of_hit = np.asarray(post_rows[hits], dtype=np.int64)
+        term_of_hit = np.asarray(terms, dtype=np.int64)[np.searchsorted(np.asarray(ptr), hits, side="right") - 1]
+        order = np.argsort(row_of_hit, kind="stable")
+        row_of_hit, term_of_hit, counts = row_of_hit[order], term_of_hit[order], np.asarray(tf)[hits][order]
+        bounds = np.searchsorted(row_of_hit, np.arange(len(vectors) + 1))
+        store = Store(folder / "store.sqlite")
+        try:
+            for f in fs:
+                for row in range(*f["rows"]):
+                    p, _ = store.passage(row, row)
+                    key = content_hash(p.text)
+                    self.passages[key] = vectors[row]
+                    first = int(sent_ptr[row])
+                    sents = []
+                    for i, (a, b) in enumerate(p.sentences):
+                        s = first + i
+                        self.sentences[content_hash(p.text[a:b])] = sent_vectors[s]
+                        sents.append(np.asarray(sent_tokens[int(sent_token_ptr[s]):int(sent_token_ptr[s + 1])]))
+                    lo, hi = bounds[row], bounds[row + 1]
+                    toks = np.repeat(term_of_hit[lo:hi], counts[lo:hi].astype(np.int64)).astype(np.int32)
+                    self.tokens[key] = (toks, sents)
+        finally:
+            store.close()
+
+    def cut(self, tokenizer: Tokenizer, p: Passage) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        found = self.tokens.get(content_hash(p.text))
+        if found is None or (self.new_words and any(w in tokenizer.canonical(p.text) for w in self.new_words)):
+            return None  # a word jieba now knows occurs in it: cut it again
+        return found
+
+
+def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, progress: bool, label: str
+           ) -> tuple[np.ndarray, int]:
+    """float16 vectors for `texts`, copying those whose text was embedded before; (vectors, embedded)."""
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float16)
     todo = []
     for i, text in enumerate(texts):
-        row = old_rows.get(content_hash(text))
-        if row is not None:
-            out[i] = old_vectors[row]
+        row = old.get(content_hash(text))
+        if row is not None and len(row) == encoder.dim:
+            out[i] = row
         else:
             todo.append(i)
     batch = 256
@@ -493,14 +548,86 @@ def _embed_cached(texts: list[str], old_texts: list[str], old_vectors, encoder: 
     return out, len(todo)
 
 
+def _build_segment(folder: Path, group: list[_Part], tokenizer: Tokenizer, vocab: Vocabulary, encoder: Encoder,
+                   old: "_Reuse | None", progress: bool, step: Callable[[str], None]) -> tuple[dict, int, int]:
+    """Cut, embed and write one segment; returns (its manifest entry, passages embedded, passages cut)."""
+    import faiss
+
+    docs = [d for part in group for d in part.docs]
+    doc_row = {d.id: i for i, d in enumerate(docs)}
+    passages = [p for part in group for p in part.passages]
+    iterator = passages
+    if progress and len(passages) > 2000:
+        from tqdm import tqdm
+
+        iterator = tqdm(passages, desc="tokenising", unit="passage")
+    token_ids, sent_ids, cut = [], [], 0
+    for p in iterator:
+        reused = old.cut(tokenizer, p) if old else None
+        if reused is not None:
+            token_ids.append(reused[0])
+            sent_ids.extend(reused[1])
+            continue
+        toks, sents = passage_tokens(tokenizer, p)
+        token_ids.append(vocab.ids_adding(toks))
+        sent_ids.extend(vocab.ids_adding(list(dict.fromkeys(st))) for st in sents)
+        cut += 1
+    step("tokenised")
+    reuse_p = old.passages if old else {}
+    reuse_s = old.sentences if old else {}
+    vectors, embedded = _embed([p.text for p in passages], reuse_p, encoder, progress, "embedding passages")
+    sentence_texts = [p.text[a:b] for p in passages for a, b in p.sentences]
+    sent_vectors, _ = _embed(sentence_texts, reuse_s, encoder, progress, "embedding sentences")
+    step("embedded")
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    step("created-generation")
+    write_store(folder / "store.sqlite", docs, [(p, doc_row[p.doc_id]) for p in passages], step)
+    np.save(folder / "vectors.npy", vectors)
+    step("writing-vectors")
+    np.save(folder / "sentence_vectors.npy", sent_vectors)
+    counts = np.fromiter((len(p.sentences) for p in passages), dtype=np.int64, count=len(passages))
+    np.save(folder / "sentence_ptr.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+    step("wrote-vectors")
+    post = bm25.postings(token_ids)
+    for name in ("terms", "ptr", "rows", "tf", "doclen"):
+        np.save(folder / f"postings.{name}.npy", getattr(post, name))
+    lengths = np.fromiter((len(s) for s in sent_ids), dtype=np.int64, count=len(sent_ids))
+    np.save(folder / "sentence_tokens.npy", np.concatenate(sent_ids) if sent_ids else np.zeros(0, np.int32))
+    np.save(folder / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    step("wrote-bm25")
+    index_type = choose_index_type(len(passages))
+    if passages:
+        try:
+            faiss.write_index(build_faiss(vectors, index_type), str(folder / "dense.faiss"))
+        except RuntimeError as exc:  # faiss reports I/O errors (a full disk) as RuntimeError
+            raise OSError(errno.EIO, f"writing dense.faiss failed: {' '.join(str(exc).split())[:200]}") from exc
+    step("wrote-faiss")
+
+    files, row, drow = {}, 0, 0
+    for part in group:
+        files[part.path] = {"sha256": part.sha256, "rows": [row, row + len(part.passages)],
+                            "doc_rows": [drow, drow + len(part.docs)], "documents": len(part.docs)}
+        row += len(part.passages)
+        drow += len(part.docs)
+    info = {"name": folder.name, "rows": len(passages), "sentences": len(sentence_texts), "index_type": index_type,
+            "user_words": sorted(set().union(*(p.words for p in group))), "files": files}
+    _write_json(folder / "segment.json", info)
+    return info, embedded, cut
+
+
+def _write_error(exc: OSError, index_dir: Path) -> str:
+    """A short reason; numpy reports a full disk as a bare short write, so look at the free space."""
+    if exc.errno is None and shutil.disk_usage(index_dir).free < 1 << 20:
+        return f"{os.strerror(errno.ENOSPC)}: {exc}"
+    return exc.strerror or str(exc)
+
+
 def _read_json(path: Path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def _versions() -> dict:
@@ -519,28 +646,121 @@ def _versions() -> dict:
 # Loading
 
 
-def _bm25s():
-    import bm25s
+class Segment:
+    """One immutable segment, memory-mapped: store, postings, vectors, sentence data, FAISS index."""
 
-    # bm25s sets its logger to DEBUG when imported, which would print a line on every build.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
+    def __init__(self, folder: Path):
+        import faiss
+
+        self.path = Path(folder)
+        self.name = self.path.name
+        self.info = _read_json(self.path / "segment.json")
+        self.rows = int(self.info["rows"])
+        self.store = Store(self.path / "store.sqlite")
+        load = lambda name: np.load(self.path / f"{name}.npy", mmap_mode="r")  # noqa: E731
+        self.postings = bm25.Postings(*(load(f"postings.{k}") for k in ("terms", "ptr", "rows", "tf", "doclen")))
+        self.vectors = load("vectors")
+        self.sentence_vectors = load("sentence_vectors")
+        self.sentence_ptr = load("sentence_ptr")
+        self.sentence_tokens = load("sentence_tokens")
+        self.sentence_token_ptr = load("sentence_token_ptr")
+        self.dense = None
+        if self.rows:
+            self.dense = faiss.read_index(str(self.path / "dense.faiss"))
+            if self.info["index_type"].startswith("IVF"):
+                ivf = faiss.extract_index_ivf(self.dense)
+                ivf.nprobe = min(NPROBE, ivf.nlist)
+        if (len(self.postings.doclen) != self.rows or self.vectors.shape[0] != self.rows
+                or len(self.sentence_ptr) != self.rows + 1 or self.sentence_vectors.shape[0] != int(self.sentence_ptr[-1])
+                or len(self.sentence_token_ptr) != int(self.sentence_ptr[-1]) + 1
+                or (self.dense is not None and self.dense.ntotal != self.rows)):
+            raise ValueError(f"segment {self.name} is inconsistent")
+
+
+class Documents(Mapping):
+    """The live documents by id, read on demand (listing them all reads every segment's list)."""
+
+    def __init__(self, index: "Index"):
+        self._index = index
+        self._where: dict[str, tuple[Segment, int]] | None = None
+        self._lock = threading.Lock()
+
+    def _map(self) -> dict[str, tuple[Segment, int]]:
+        with self._lock:
+            if self._where is None:
+                where = {}
+                for seg, ranges in self._index._doc_ranges():
+                    for row, doc_id, _ in seg.store.document_rows():
+                        if any(a <= row < b for a, b in ranges):
+                            where[doc_id] = (seg, row)
+                self._where = where
+            return self._where
+
+    def __getitem__(self, doc_id: str) -> Document:
+        seg, row = self._map()[doc_id]
+        return seg.store.document(row)
+
+    def __iter__(self):
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return self._index.manifest["counts"]["documents"]
+
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self._map()
+
+
+class Passages(Sequence):
+    """Passages by index row (rows of deleted files stay numbered but are never returned by search);
+    iterating yields only the live ones."""
+
+    def __init__(self, index: "Index"):
+        self._index = index
+
+    def __getitem__(self, row):
+        return self._index.passage(int(row))
+
+    def __len__(self) -> int:
+        return self._index.live_count
+
+    def __iter__(self):
+        for row in np.flatnonzero(self._index.live).tolist():
+            yield self._index.passage(row)
 
 
 class Index:
-    """One published generation, loaded whole: documents, passages, BM25, FAISS and vectors."""
+    """One published generation: its segments, which of their rows are live, the vocabulary and
+    collection statistics for BM25. Text is read from disk as questions need it."""
 
-    def __init__(self, path: Path, manifest: dict, documents: dict[str, Document], passages: list[Passage],
-                 vectors: np.ndarray, bm25, dense, tokenizer: Tokenizer):
+    def __init__(self, path: Path, manifest: dict, segments: list[Segment], vocab: Vocabulary, tokenizer: Tokenizer):
         self.path = path
         self.manifest = manifest
-        self.documents = documents
-        self.passages = passages
-        self.vectors = vectors
-        self.bm25 = bm25
-        self.dense = dense
+        self.segments = segments
+        self.vocab = vocab
         self.tokenizer = tokenizer
-        self.row_of = {p.id: i for i, p in enumerate(passages)}
+        self.starts = np.cumsum([0, *[s.rows for s in segments]]).astype(np.int64)
+        self.rows = int(self.starts[-1])
+        self.live = np.zeros(self.rows, dtype=bool)
+        self._live_ranges: dict[str, list[tuple[int, int]]] = {}
+        for path_, f in manifest["files"].items():
+            k = [s.name for s in segments].index(f["segment"])
+            a, b = f["rows"]
+            self.live[self.starts[k] + a:self.starts[k] + b] = True
+            self._live_ranges.setdefault(f["segment"], []).append(tuple(f["doc_rows"]))
+        self.live_count = int(self.live.sum())
+        # Collection statistics over live passages; a term's df also counts rows of deleted files
+        # still in their segment (as in Lucene until a merge), which only matters for small corpora
+        # with many deletions, and those are rebuilt (MIN_LIVE).
+        self.df = np.zeros(len(vocab), dtype=np.int64)
+        lengths = 0.0
+        for k, seg in enumerate(segments):
+            self.df += seg.postings.df(len(vocab))
+            lengths += float(np.asarray(seg.postings.doclen)[self.live[self.starts[k]:self.starts[k + 1]]].sum())
+        self.avgdl = lengths / self.live_count if self.live_count else 1.0
+        self.passages = Passages(self)
+        self.documents = Documents(self)
+        self._cache: dict[int, tuple[Passage, int]] = {}
+        self._cache_lock = threading.Lock()
 
     @property
     def encoder_id(self) -> str:
@@ -551,10 +771,96 @@ class Index:
         return self.manifest["generation"]
 
     def __len__(self) -> int:
-        return len(self.passages)
+        return self.live_count
+
+    def _doc_ranges(self):
+        return [(s, self._live_ranges.get(s.name, [])) for s in self.segments]
+
+    def locate(self, row: int) -> tuple[Segment, int]:
+        k = int(np.searchsorted(self.starts, row, side="right")) - 1
+        if not 0 <= row < self.rows:
+            raise builtins.IndexError(row)
+        return self.segments[k], row - int(self.starts[k])
+
+    def _passage(self, row: int) -> tuple[Passage, int]:
+        with self._cache_lock:
+            found = self._cache.get(row)
+        if found is None:
+            seg, local = self.locate(row)
+            found = seg.store.passage(local, row)
+            with self._cache_lock:
+                if len(self._cache) > 100_000:
+                    self._cache.clear()
+                self._cache[row] = found
+        return found
+
+    def passage(self, row: int) -> Passage:
+        return self._passage(row)[0]
+
+    def document(self, passage: Passage) -> Document:
+        seg, _ = self.locate(passage.row)
+        return seg.store.document(self._passage(passage.row)[1])
+
+    def paragraph(self, passage: Passage) -> Paragraph:
+        return self.document(passage).paragraphs[passage.paragraph]
+
+    # -- scoring ---------------------------------------------------------------------------------
+
+    def idf(self, term_ids: np.ndarray) -> np.ndarray:
+        return bm25.idf(self.df[term_ids].astype(np.float64), self.live_count)
+
+    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 of every row for the query tokens (0 for deleted rows)."""
+        out = np.zeros(self.rows, dtype=np.float32)
+        ids = np.asarray([i for i in self.vocab.ids(tokens) if i is not None], dtype=np.int64)
+        if not len(ids) or not self.live_count:
+            return out
+        weights = self.idf(ids)
+        for k, seg in enumerate(self.segments):
+            bm25.add_scores(out[self.starts[k]:self.starts[k + 1]], seg.postings, ids, weights, self.avgdl)
+        out[~self.live] = 0.0
+        return out
+
+    def dense_search(self, query_vector: np.ndarray, k: int) -> list[int]:
+        """Rows of the k live passages nearest the query (by each segment's FAISS index), best first."""
+        q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+        found: list[tuple[float, int]] = []
+        for s, seg in enumerate(self.segments):
+            if seg.dense is None:
+                continue
+            base = int(self.starts[s])
+            dead = seg.rows - int(self.live[base:base + seg.rows].sum())
+            scores, ids = seg.dense.search(q, min(seg.rows, k + dead))
+            found += [(float(d), base + int(i)) for d, i in zip(scores[0], ids[0]) if i >= 0 and self.live[base + i]]
+        found.sort(key=lambda x: (-x[0], x[1]))
+        return [row for _, row in found[:k]]
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray:
+        """Passage vectors of `rows` (float32), read from each segment's memory-mapped array."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), self.manifest["encoder"]["dim"]), dtype=np.float32)
+        if len(rows) and (rows.min() < 0 or rows.max() >= self.rows):
+            raise builtins.IndexError("row out of range")
+        seg_of = np.searchsorted(self.starts, rows, side="right") - 1
+        for k in np.unique(seg_of).tolist():
+            sel = seg_of == k
+            out[sel] = self.segments[k].vectors[rows[sel] - self.starts[k]]
+        return out
+
+    def sentence_vector(self, row: int, i: int) -> np.ndarray:
+        seg, local = self.locate(row)
+        return np.asarray(seg.sentence_vectors[int(seg.sentence_ptr[local]) + i], dtype=np.float32)
+
+    def sentence_token_ids(self, row: int, i: int) -> np.ndarray:
+        seg, local = self.locate(row)
+        s = int(seg.sentence_ptr[local]) + i
+        return np.asarray(seg.sentence_tokens[int(seg.sentence_token_ptr[s]):int(seg.sentence_token_ptr[s + 1])])
+
+    # -- loading ---------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, index_dir: Path, encoder_id: str | None = None) -> "Index":
+    def load(cls, index_dir: Path, encoder_id: str | None = None, previous: "Index | None" = None) -> "Index":
+        """The current generation; segments already loaded by `previous` are shared, not read again."""
         index_dir = Path(index_dir)
         gen = current_generation(index_dir)
         if gen is None:
@@ -571,34 +877,19 @@ class Index:
             raise IndexMismatch(
                 f"the index in {index_dir} was built with encoder {built_with!r}, not {encoder_id!r}: "
                 f"reindex with `python -m bot index --encoder ...` to use this encoder")
-        import faiss
-
-        bm25s = _bm25s()
+        ready = {s.name: s for s in previous.segments} if previous is not None else {}
         try:
-            docs = {d["id"]: doc_from_json(d) for d in _read_json(gen / "documents.json")}
-            passages = [passage_from_record(r, docs[r["doc"]]) for r in _read_jsonl(gen / "passages.jsonl")]
-            vectors = np.load(gen / "vectors.npy", mmap_mode="r")
-            sentence_vectors = np.load(gen / "sentence_vectors.npy", mmap_mode="r")
-            sentence_tokens = np.load(gen / "sentence_tokens.npy", mmap_mode="r")
-            sentence_token_ptr = np.load(gen / "sentence_token_ptr.npy", mmap_mode="r")
-            bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True)
-            dense = faiss.read_index(str(gen / "dense.faiss"))
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            segments = [ready.get(s["name"]) or Segment(index_dir / SEGMENTS / s["name"]) for s in manifest["segments"]]
+            vocab = Vocabulary.load(gen)
+        except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error) as exc:
             raise IndexCorrupt(f"index files unreadable in {gen}: {exc}; reindex with `python -m bot index`") from None
-        if len(passages) != vectors.shape[0] or dense.ntotal != len(passages):
+        same_words = previous is not None and previous.tokenizer.user_words == tuple(manifest["tokenizer"]["user_words"])
+        tokenizer = previous.tokenizer if same_words else Tokenizer(manifest["tokenizer"].get("user_words", []))
+        try:
+            index = cls(gen, manifest, segments, vocab, tokenizer)
+        except (ValueError, KeyError) as exc:
+            raise IndexCorrupt(f"index in {gen} is inconsistent ({exc}); reindex with `python -m bot index`") from None
+        if index.live_count != manifest["counts"]["passages"]:
             raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
-        tokenizer = Tokenizer(manifest["tokenizer"].get("user_words", []))
-        n_sents = sum(len(p.sentences) for p in passages)
-        if sentence_vectors.shape[0] != n_sents or sentence_token_ptr.shape[0] != n_sents + 1:
-            raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
-        index = cls(gen, manifest, docs, passages, vectors, bm25, dense, tokenizer)
-        index.sentence_vectors = sentence_vectors
-        index.sentence_tokens, index.sentence_token_ptr = sentence_tokens, sentence_token_ptr
-        index.sentence_row = np.concatenate([[0], np.cumsum([len(p.sentences) for p in passages])]).astype(np.int64)
         return index
 
-    def paragraph(self, passage: Passage) -> Paragraph:
-        return self.documents[passage.doc_id].paragraphs[passage.paragraph]
-
-    def document(self, passage: Passage) -> Document:
-        return self.documents[passage.doc_id]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from embeddings.documents import Document, Paragraph
@@ -25,6 +25,7 @@ class Passage:
     section: str | None
     sentences: tuple[tuple[int, int], ...]  # spans relative to `text`
     kind: str = "body"
+    row: int = field(default=-1, compare=False)  # position in the loaded index (-1: not from an index)
 
     @property
     def content_hash(self) -> str:

@@ -78,21 +78,27 @@ class Searcher:
         self.encoder = encoder
         self.weight = weight
         self.candidates = candidates
+        self._shingles: dict[int, frozenset[str]] = {}  # by row: the same passages come back question after question
+
+    def shingles(self, p: Passage) -> frozenset[str]:
+        found = self._shingles.get(p.row)
+        if found is None:
+            if len(self._shingles) > 200_000:
+                self._shingles = {}
+            found = self._shingles[p.row] = shingles(p.text)
+        return found
 
     def bm25_scores(self, query: str) -> np.ndarray:
-        tokens = self.index.tokenizer.query_tokens(query)
-        ids = self.index.bm25.get_tokens_ids(tokens) if tokens else []
-        if not ids:
-            return np.zeros(len(self.index), dtype=np.float32)
-        return np.asarray(self.index.bm25.get_scores_from_ids(ids), dtype=np.float32)[: len(self.index)]
+        """One BM25 score per index row (deleted rows score 0)."""
+        return self.index.bm25_scores(self.index.tokenizer.query_tokens(query))
 
     def query_vector(self, query: str) -> np.ndarray:
         return self.encoder.encode([query])[0]
 
     def search(self, query: str, k: int = 5, weight: float | None = None, dedupe: bool = True,
                query_vector: np.ndarray | None = None) -> list[Hit]:
-        n = len(self.index)
-        if n == 0 or not query.strip():
+        n = self.index.rows
+        if len(self.index) == 0 or not query.strip():
             return []
         weight = self.weight if weight is None else weight
         bm = self.bm25_scores(query)
@@ -100,12 +106,10 @@ class Searcher:
         kc = min(self.candidates, n)
         lex_top = np.argpartition(-bm, kc - 1)[:kc] if n > kc else np.arange(n)
         lex_top = [int(i) for i in lex_top if bm[i] > 0]
-        _, dense_ids = self.index.dense.search(qv.reshape(1, -1).astype(np.float32), kc)
-        cands = sorted(set(lex_top) | {int(i) for i in dense_ids[0] if i >= 0})
+        cands = sorted(set(lex_top) | set(self.index.dense_search(qv, kc)))
         if not cands:
             return []
-        vecs = np.asarray(self.index.vectors[cands], dtype=np.float32)
-        cos = vecs @ qv
+        cos = self.index.vectors(cands) @ qv
         cand_bm = bm[cands]
         fused = fuse(cand_bm, cos, weight)
         top = float(cand_bm.max()) if cand_bm.size else 0.0
@@ -116,7 +120,7 @@ class Searcher:
         for pos in order:
             p = self.index.passages[cands[pos]]
             if dedupe:
-                sh = shingles(p.text)
+                sh = self.shingles(p)
                 match = next((j for j, s in enumerate(kept_shingles) if near_duplicate(sh, s)), None)
                 if match is not None:
                     dupes[match].append(p)

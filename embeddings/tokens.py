@@ -115,15 +115,19 @@ class Tokenizer:
         for word in self.user_words:
             self._jieba.add_word(word, freq=20000)
 
-    @property
-    def settings(self) -> dict:
+    @staticmethod
+    def rules(aliases: dict[str, tuple[str, ...]] = ALIASES, stop_words: frozenset[str] = STOP_WORDS) -> dict:
+        """What decides how text is cut, apart from user words (known without loading jieba)."""
         return {
             "version": TOKENIZER_VERSION,
             "mode": "jieba-search+han-bigrams+han-unigrams",
-            "aliases_sha": hashlib.sha1(json.dumps(self.aliases, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12],
-            "stop_words_sha": hashlib.sha1(" ".join(sorted(self.stop_words)).encode()).hexdigest()[:12],
-            "user_words": list(self.user_words),
+            "aliases_sha": hashlib.sha1(json.dumps(aliases, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12],
+            "stop_words_sha": hashlib.sha1(" ".join(sorted(stop_words)).encode()).hexdigest()[:12],
         }
+
+    @property
+    def settings(self) -> dict:
+        return {**self.rules(self.aliases, self.stop_words), "user_words": list(self.user_words)}
 
     def canonical(self, text: str) -> str:
         """Folded text with every alias replaced by its canonical form."""

@@ -40,7 +40,7 @@ def test_build_indexes_every_paragraph(built):
     assert len(index) == expected
     manifest = index.manifest
     assert manifest["encoder"] == {"id": ENC.id, "dim": 256}
-    assert manifest["index_type"] == "Flat"
+    assert [s["index_type"] for s in manifest["segments"]] == ["Flat"]
     assert set(manifest["files"]) == {p.name for p in seeds.iterdir()}
     for p in index.passages:  # passages are verbatim slices of their paragraphs
         assert index.paragraph(p).text[p.start:p.end] == p.text

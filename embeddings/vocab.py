@@ -1,0 +1,139 @@
+"""Term ↔ id for the whole index: append-only (ids never change, so segments stay valid), memory-mapped.
+
+On disk: a sorted array of UTF-8 terms with their ids (immutable, shared by generations through hard
+links) plus a short list of terms added since it was written. Loading maps the arrays and reads the
+short list; nothing proportional to the vocabulary is parsed, so millions of terms cost no start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+WIDTH = 48  # bytes; longer terms (long Latin runs) live in the short list instead
+CONSOLIDATE_AT = 50_000  # added terms kept as a list until there are this many
+
+
+class Vocabulary:
+    """Lookup both ways; `add` hands out new ids for unseen terms (build time only)."""
+
+    def __init__(self, words: np.ndarray, ids: np.ndarray, added: list[str], long: dict[str, int], size: int):
+        self._words, self._ids = words, ids  # sorted terms (bytes) and their ids
+        self._added = added  # terms with ids size_of_base.., in order
+        self._long = long  # terms too wide for the array
+        self._long_by_id = {i: w for w, i in long.items()}
+        self._base = size - len(added)
+        self._extra: dict[str, int] = {w: self._base + k for k, w in enumerate(added)}
+        self._pos: np.ndarray | None = None  # id → position in the sorted array, built on first use
+        self._memo: dict[str, int] = {}  # build-time lookups
+
+    @classmethod
+    def empty(cls) -> "Vocabulary":
+        return cls(np.zeros(0, dtype=f"S{WIDTH}"), np.zeros(0, dtype=np.int32), [], {}, 0)
+
+    def __len__(self) -> int:
+        return self._base + len(self._added)
+
+    def get(self, term: str) -> int | None:
+        hit = self._extra.get(term)
+        if hit is not None:
+            return hit
+        key = term.encode("utf-8")
+        if len(key) > WIDTH or key.endswith(b"\0"):
+            return self._long.get(term)
+        k = int(np.searchsorted(self._words, key))
+        if k < len(self._words) and self._words[k] == key:
+            return int(self._ids[k])
+        return None
+
+    def ids(self, terms: Sequence[str]) -> list[int | None]:
+        return [self.get(t) for t in terms]
+
+    def __contains__(self, term: str) -> bool:
+        return self.get(term) is not None
+
+    def word(self, term_id: int) -> str:
+        if term_id >= self._base:
+            return self._added[term_id - self._base]
+        if term_id in self._long_by_id:
+            return self._long_by_id[term_id]
+        if self._pos is None:
+            pos = np.zeros(self._base, dtype=np.int64)
+            pos[np.asarray(self._ids, dtype=np.int64)] = np.arange(len(self._ids))
+            self._pos = pos
+        return bytes(self._words[int(self._pos[term_id])]).decode("utf-8")
+
+    def ids_adding(self, terms: Sequence[str]) -> np.ndarray:
+        """Ids of `terms`, giving unseen ones the next ids (build time: lookups are remembered)."""
+        memo = self._memo
+        out = np.empty(len(terms), dtype=np.int32)
+        for k, t in enumerate(terms):
+            i = memo.get(t)
+            if i is None:
+                i = self.get(t)
+                if i is None:
+                    i = self._extra[t] = self._base + len(self._added)
+                    self._added.append(t)
+                memo[t] = i
+            out[k] = i
+        return out
+
+    # -- disk --------------------------------------------------------------------------------------
+
+    def save(self, folder: Path, previous: Path | None = None) -> None:
+        """Write into `folder`: hard-link the previous sorted arrays when only a few terms were added."""
+        folder = Path(folder)
+        same_base = previous is not None and (previous / "vocab.words.npy").exists()
+        if same_base and len(self._added) < CONSOLIDATE_AT and self._base == _base_size(previous):
+            for name in ("vocab.words.npy", "vocab.ids.npy", "vocab.long.json"):
+                os.link(previous / name, folder / name)
+            added = self._added
+        else:
+            words, ids, long = self._consolidated()
+            np.save(folder / "vocab.words.npy", words)
+            np.save(folder / "vocab.ids.npy", ids)
+            _write(folder / "vocab.long.json", long)
+            added = []
+        _write(folder / "vocab.added.json", {"base": len(self) - len(added), "added": added})
+
+    def _consolidated(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        long = dict(self._long)
+        short_w, short_i = [], []
+        for w, i in self._extra.items():
+            b = w.encode("utf-8")
+            if len(b) > WIDTH or b.endswith(b"\0"):
+                long[w] = i
+            else:
+                short_w.append(b)
+                short_i.append(i)
+        words = np.concatenate([np.asarray(self._words, dtype=f"S{WIDTH}"), np.array(short_w, dtype=f"S{WIDTH}")])
+        ids = np.concatenate([np.asarray(self._ids, dtype=np.int32), np.array(short_i, dtype=np.int32)])
+        order = np.argsort(words, kind="stable")
+        return words[order], ids[order], long
+
+    @classmethod
+    def load(cls, folder: Path) -> "Vocabulary":
+        folder = Path(folder)
+        words = np.load(folder / "vocab.words.npy", mmap_mode="r")
+        ids = np.load(folder / "vocab.ids.npy", mmap_mode="r")
+        with open(folder / "vocab.long.json", encoding="utf-8") as f:
+            long = json.load(f)
+        with open(folder / "vocab.added.json", encoding="utf-8") as f:
+            extra = json.load(f)
+        if extra["base"] != len(words) + len(long):
+            raise ValueError("vocabulary files disagree")
+        return cls(words, ids, list(extra["added"]), long, extra["base"] + len(extra["added"]))
+
+
+def _base_size(folder: Path) -> int:
+    with open(folder / "vocab.added.json", encoding="utf-8") as f:
+        return json.load(f)["base"]
+
+
+def _write(path: Path, data) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))

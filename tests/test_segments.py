@@ -1,0 +1,149 @@
+"""Segmented index: BM25 across segments equals bm25s over the whole, the vocabulary, IVF recall, reindex cost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import bm25, index as index_module
+from embeddings.documents import load_corpus
+from embeddings.encoders import HashingEncoder
+from embeddings.index import Index, build_faiss, build_index
+from embeddings.passages import document_passages
+from embeddings.tokens import Tokenizer
+from embeddings.vocab import WIDTH, Vocabulary
+from tests.conftest import SEEDS
+
+ENC = HashingEncoder(64)
+
+
+@pytest.fixture(scope="module")
+def seed_tokens() -> list[list[str]]:
+    tokenizer = Tokenizer()
+    return [tokenizer.tokens(p.text) for d in load_corpus(SEEDS).documents for p in document_passages(d)]
+
+
+def test_bm25_over_segments_equals_bm25s_over_the_whole(seed_tokens):
+    import bm25s
+
+    vocab = Vocabulary.empty()
+    ids = [vocab.ids_adding(t) for t in seed_tokens]
+    cut = len(ids) // 3  # three segments of different sizes, scored with the statistics of all
+    segments = [bm25.postings(ids[:cut]), bm25.postings(ids[cut:cut + 5]), bm25.postings(ids[cut + 5:])]
+    df = sum(s.df(len(vocab)) for s in segments)
+    avgdl = float(np.mean([len(t) for t in seed_tokens]))
+    reference = bm25s.BM25()
+    reference.index(seed_tokens, show_progress=False)
+    for query in (["h200", "芯片", "#芯片", "#单价"], ["英伟达", "英伟达", "中国"], ["不存在的词"]):
+        q = np.asarray([i for i in vocab.ids(query) if i is not None], dtype=np.int64)
+        ours = np.zeros(len(ids), dtype=np.float32)
+        if len(q):
+            offsets = [0, cut, cut + 5, len(ids)]
+            for k, seg in enumerate(segments):
+                bm25.add_scores(ours[offsets[k]:offsets[k + 1]], seg, q, bm25.idf(df[q].astype(float), len(ids)), avgdl)
+        known = reference.get_tokens_ids(query)
+        theirs = reference.get_scores_from_ids(known) if known else np.zeros(len(ids))
+        assert np.allclose(ours, theirs, rtol=1e-4, atol=1e-5), query
+    assert np.count_nonzero(ours) == 0  # the last query matches nothing
+
+
+def test_vocabulary_ids_never_change_across_saves(tmp_path):
+    vocab = Vocabulary.empty()
+    first = vocab.ids_adding(["芯片", "h200", "x" * (WIDTH + 5), "芯片"]).tolist()
+    assert first[0] == first[3] and len(set(first)) == 3
+    a = tmp_path / "a"
+    a.mkdir()
+    vocab.save(a)
+    loaded = Vocabulary.load(a)
+    assert loaded.ids(["芯片", "h200", "x" * (WIDTH + 5), "新词"]) == [*first[:3], None]
+    more = loaded.ids_adding(["新词", "芯片"]).tolist()
+    assert more == [3, first[0]]
+    b = tmp_path / "b"
+    b.mkdir()
+    loaded.save(b, previous=a)  # few new terms: the sorted arrays are shared, not rewritten
+    assert (b / "vocab.words.npy").stat().st_ino == (a / "vocab.words.npy").stat().st_ino
+    again = Vocabulary.load(b)
+    assert [again.word(i) for i in range(4)] == [again.word(i) for i in range(4)]
+    assert {again.word(i) for i in range(4)} == {"芯片", "h200", "x" * (WIDTH + 5), "新词"}
+    assert again.get("新词") == 3 and len(again) == 4
+
+
+def test_ivf_finds_what_exact_search_finds():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(200, 64))
+    vectors = centres[rng.integers(0, 200, 30_000)] + 0.6 * rng.normal(size=(30_000, 64))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    kind = index_module.choose_index_type(len(vectors))
+    assert kind.startswith("IVF")
+    import faiss
+
+    ivf = build_faiss(vectors, kind)
+    faiss.extract_index_ivf(ivf).nprobe = index_module.NPROBE
+    queries = vectors[rng.choice(len(vectors), 50, replace=False)] + 0.1 * rng.normal(size=(50, 64)).astype(np.float32)
+    _, got = ivf.search(queries.astype(np.float32), 50)
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :50]
+    recall = np.mean([len(set(g) & set(e)) / 50 for g, e in zip(got, exact)])
+    assert recall >= 0.9, recall
+
+
+@pytest.fixture
+def seeds(tmp_path) -> Path:
+    out = tmp_path / "seeds"
+    shutil.copytree(SEEDS, out)
+    return out
+
+
+def new_file(seeds: Path, i: int) -> None:
+    (seeds / f"extra{i:02d}.txt").write_text(
+        f"第{i}篇補充報導\n2026-03-{i + 1:02d}\n這是第{i}篇補充報導，記者在第{i}個城市採訪了半導體工廠的工程師。\n",
+        encoding="utf-8")
+
+
+def test_a_changed_file_gets_a_new_small_segment_and_the_rest_stays_on_disk(seeds, tmp_path):
+    index_dir = tmp_path / "index"
+    build_index(seeds, index_dir, ENC)
+    first = Index.load(index_dir, ENC.id)
+    path = seeds / "002_2b35757b4165359b.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n增量索引只會為改動的檔案寫一個新的小段。\n", encoding="utf-8")
+    report = build_index(seeds, index_dir, ENC)
+    assert report.retokenized == 1 and report.embedded == 1  # only the new paragraph is cut and embedded
+    second = Index.load(index_dir, ENC.id, previous=first)
+    assert [s.name for s in second.segments][:1] == [s.name for s in first.segments]
+    assert second.segments[0] is first.segments[0]  # loaded once, shared by both generations
+    # The file's old rows are still in the old segment, but never come out of a search.
+    old_rows = {p.row for p in first.passages if p.doc_id.startswith("002_")}
+    assert old_rows and not any(second.live[r] for r in old_rows)
+    assert all(second.bm25_scores(second.tokenizer.tokens("增量索引"))[r] == 0 for r in old_rows)
+    assert len(second) == report.passages == len(list(second.passages))
+
+
+def test_many_reindexes_keep_the_segment_count_small(seeds, tmp_path, monkeypatch):
+    monkeypatch.setattr(index_module, "MAX_PER_CLASS", 3)  # the policy at a size a test can afford
+    index_dir = tmp_path / "index"
+    build_index(seeds, index_dir, ENC)
+    counts = []
+    n = 2 * index_module.MAX_PER_CLASS + 2
+    for i in range(n):
+        new_file(seeds, i)
+        build_index(seeds, index_dir, ENC)
+        counts.append(len(Index.load(index_dir, ENC.id).segments))
+    assert max(counts) <= index_module.MAX_PER_CLASS + 2, counts
+    index = Index.load(index_dir, ENC.id)
+    assert len(index) == sum(len(document_passages(d)) for d in load_corpus(seeds).documents)
+    for i in (0, n // 2, n - 1):
+        scores = index.bm25_scores(index.tokenizer.tokens(f"第{i}篇補充報導"))
+        assert index.passage(int(np.argmax(scores))).doc_id == f"extra{i:02d}.txt"
+    assert {p.name for p in (index_dir / "segments").iterdir()} <= (
+        {s["name"] for s in index.manifest["segments"]} | set(_previous_segments(index_dir)))
+
+
+def _previous_segments(index_dir: Path) -> list[str]:
+    import json
+
+    out = []
+    for gen in index_dir.glob("gen-*"):
+        out += [s["name"] for s in json.loads((gen / "manifest.json").read_text())["segments"]]
+    return out

@@ -189,7 +189,8 @@ def child_reindex(seeds: Path, index: Path) -> dict:
     from embeddings.encoders import make_encoder
     from embeddings.index import build_index
 
-    target = sorted(seeds.glob("part-*.json"))[-1]
+    files = sorted(seeds.glob("part-*.json"))
+    target = files[len(files) // 2]  # a full file of ARTICLES_PER_FILE articles (the last one may be short)
     data = json.loads(target.read_text(encoding="utf-8"))
     data["articles"][0]["body"] += "这是一处修改。"
     target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -263,9 +264,11 @@ def child_naive(seeds: Path, questions: list[dict]) -> dict:
 
 
 def pct(name: str, values: list[float]) -> dict:
+    from bot.chat import percentile
+
     v = sorted(values)
-    at = lambda q: v[min(len(v) - 1, int(q * len(v)))]  # noqa: E731
-    return {f"{name}_p50_ms": statistics.median(v), f"{name}_p95_ms": at(0.95), f"{name}_p99_ms": at(0.99)}
+    return {f"{name}_p50_ms": statistics.median(v), f"{name}_p95_ms": percentile(v, 0.95),
+            f"{name}_p99_ms": percentile(v, 0.99)}
 
 
 def run_child(kind: str, *args: str) -> dict:
@@ -319,17 +322,17 @@ def render(rows: list[dict], rate: float, command: str) -> str:
         f"build would add about {1e5 / rate / 60:.0f} min at 10^5 passages and {1e6 / rate / 3600:.1f} h at 10^6",
         "(passages plus their sentences: ×3 more).",
         "",
-        "| passages | real / synthetic ¶ | build s (tokenise / embed / write) | passages/s | disk MB | build RSS MB | cold start s | answer p50 / p95 / p99 ms | search p50 ms | compose p50 ms | reindex 1 file s | query RSS MB | quote@1 |",
-        "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| passages | real / synthetic ¶ | build s (tokenise / embed / write) | passages/s | disk MB | build RSS MB | segments | cold start s | answer p50 / p95 / p99 ms | search p50 ms | compose p50 ms | dense recall@50 | reindex 1 file s (+ swap) | query RSS MB | quote@1 |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for r in rows:
         b, q, x = r["build"], r["query"], r["reindex"]
         lines.append(
             f"| {b['passages']:,} | {r['real_paragraphs']:,} / {r['synthetic_paragraphs']:,} | {f(b['seconds'])} "
             f"({f(b['tokenise_s'])} / {f(b['embed_s'])} / {f(b['write_s'])}) | {f(b['passages'] / b['seconds'], 0)} | "
-            f"{f(b['disk_mb'])} | {f(b['rss_mb'], 0)} | {f(q['cold_s'], 2)} | {f(q['answer_p50_ms'])} / "
+            f"{f(b['disk_mb'])} | {f(b['rss_mb'], 0)} | {q['segments']} | {f(q['cold_s'], 2)} | {f(q['answer_p50_ms'])} / "
             f"{f(q['answer_p95_ms'])} / {f(q['answer_p99_ms'])} | {f(q['search_p50_ms'])} | {f(q['compose_p50_ms'])} | "
-            f"{f(x['seconds'], 2)} | {f(q['rss_mb'], 0)} | {q['quote1']:.2f} |")
+            f"{q['dense_recall']:.3f} | {f(x['seconds'], 2)} (+ {f(x['reload_s'], 2)}) | {f(q['rss_mb'], 0)} | {q['quote1']:.2f} |")
     if any("peer" in r for r in rows):
         lines += ["", "Naive peer (rank_bm25 + jieba + flat FAISS, rebuilt on every change) on the same corpora and questions,",
                   "and the ratio peer ÷ this project (above 1: this project is faster):", "",
@@ -337,6 +340,7 @@ def render(rows: list[dict], rate: float, command: str) -> str:
                   "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in rows:
             if "peer" not in r:
+                lines.append(f"| {r['build']['passages']:,} | not run (--peer-max) | | | | | | | |")
                 continue
             p, b, q, x = r["peer"], r["build"], r["query"], r["reindex"]
             lines.append(

@@ -222,6 +222,8 @@ class Composer:
         self.scorer = self.calibration.get("scorer", DEFAULT_SCORER)
         self._token_cache: dict[str, frozenset[str]] = {}  # clause windows → their tokens, shared by questions
         self._sentence_cache: dict[tuple[int, int], frozenset[str]] = {}
+        self._canonical: dict[str, str] = {}
+        self._words: dict[frozenset[str], frozenset[str]] = {}
 
     def sentence_tokens(self, passage, i: int) -> frozenset[str]:
         """Tokens of the passage's i-th sentence, as stored in the index at build time."""
@@ -234,6 +236,24 @@ class Composer:
             toks = self._sentence_cache[key] = frozenset(
                 word(k) for k in self.index.sentence_token_ids(passage.row, i).tolist())
         return toks
+
+    def canonical(self, text: str) -> str:
+        """Folded, alias-canonical text of a candidate, cached like its tokens."""
+        found = self._canonical.get(text)
+        if found is None:
+            if len(self._canonical) > 200_000:
+                self._canonical = {}
+            found = self._canonical[text] = self.tokenizer.canonical(text)
+        return found
+
+    def words_of(self, toks: frozenset[str]) -> frozenset[str]:
+        """The jieba words of a token set (no character n-grams), cached by the set."""
+        found = self._words.get(toks)
+        if found is None:
+            if len(self._words) > 200_000:
+                self._words = {}
+            found = self._words[toks] = frozenset(_words(list(toks)))
+        return found
 
     def token_set(self, text: str) -> frozenset[str]:
         """Tokens of a candidate's text, cached: the same news sentences come back question after question."""
@@ -307,8 +327,8 @@ class Composer:
         for (rank, hit, a, b, pair, first, _), text, toks, cos in zip(raw, texts, token_sets, dense):
             # a one-sentence passage has nothing to tell apart locally
             local = local_of.get((hit.passage.doc_id, hit.passage.paragraph), q_words)
-            norm = self.tokenizer.canonical(text)
-            new_words = [t for t in _words(list(toks)) if t not in q_words]
+            norm = self.canonical(text)
+            new_words = [t for t in self.words_of(toks) if t not in q_words]
             f = {
                 "coverage": weighted_coverage(q_words, toks),
                 "bigram_coverage": weighted_coverage(q_bigrams, toks),
@@ -339,18 +359,14 @@ class Composer:
             if self.encoder is None:
                 return [0.0] * len(raw)
             query_vector = self.encoder.encode([question])[0]
-        vecs: dict[tuple[int, int], np.ndarray] = {}
-
-        def vector(row: int, i: int) -> np.ndarray:
-            v = vecs.get((row, i))
-            if v is None:
-                v = vecs[row, i] = self.index.sentence_vector(row, i)
-            return v
-
+        vecs: dict[int, np.ndarray] = {}  # passage row → its sentences' vectors, read in one slice
         out = []
         for _, hit, _, _, pair, _, i in raw:
             row = hit.passage.row
-            v = vector(row, i) + vector(row, i + 1) if pair else vector(row, i)
+            sv = vecs.get(row)
+            if sv is None:
+                sv = vecs[row] = self.index.sentence_vectors(row)
+            v = sv[i] + sv[i + 1] if pair else sv[i]
             norm = float(np.linalg.norm(v)) or 1.0
             out.append(float(v @ query_vector) / norm)
         return out

@@ -847,9 +847,11 @@ class Index:
             out[sel] = self.segments[k].vectors[rows[sel] - self.starts[k]]
         return out
 
-    def sentence_vector(self, row: int, i: int) -> np.ndarray:
+    def sentence_vectors(self, row: int) -> np.ndarray:
+        """The vectors of the passage's sentences, in order (float32)."""
         seg, local = self.locate(row)
-        return np.asarray(seg.sentence_vectors[int(seg.sentence_ptr[local]) + i], dtype=np.float32)
+        return np.asarray(seg.sentence_vectors[int(seg.sentence_ptr[local]):int(seg.sentence_ptr[local + 1])],
+                          dtype=np.float32)
 
     def sentence_token_ids(self, row: int, i: int) -> np.ndarray:
         seg, local = self.locate(row)

@@ -70,17 +70,19 @@ class Vocabulary:
     def ids_adding(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of `terms`, giving unseen ones the next ids (build time: lookups are remembered)."""
         memo = self._memo
-        out = np.empty(len(terms), dtype=np.int32)
-        for k, t in enumerate(terms):
-            i = memo.get(t)
-            if i is None:
-                i = self.get(t)
-                if i is None:
-                    i = self._extra[t] = self._base + len(self._added)
-                    self._added.append(t)
-                memo[t] = i
-            out[k] = i
-        return out
+        ids = [memo.get(t) for t in terms]
+        if None in ids:
+            for k, t in enumerate(terms):
+                if ids[k] is None:
+                    i = memo.get(t)
+                    if i is None:
+                        i = self.get(t) if self._base else self._extra.get(t)
+                        if i is None:
+                            i = self._extra[t] = self._base + len(self._added)
+                            self._added.append(t)
+                        memo[t] = i
+                    ids[k] = i
+        return np.array(ids, dtype=np.int32)
 
     # -- disk --------------------------------------------------------------------------------------
 

@@ -397,6 +397,8 @@ def main() -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     real, questions = real_paragraphs()
+    rate = use_rate()
+    command = "python benchmarks/scale.py " + " ".join(sys.argv[1:])
     rows = []
     with tempfile.TemporaryDirectory(prefix="quotebot-scale-") as tmp:
         qfile = Path(tmp) / "questions.json"
@@ -405,15 +407,14 @@ def main() -> int:
             row = measure(size, Path(tmp) / f"n{size}", real, qfile, peer=size <= args.peer_max)
             print(json.dumps(row), flush=True)
             rows.append(row)
-    rate = use_rate()
-    command = "python benchmarks/scale.py " + " ".join(sys.argv[1:])
-    text = render(rows, rate, command)
-    print(text)
-    if args.write:
-        from benchmarks.report import write_section
+            text = render(rows, rate, command)
+            if args.write:  # after every size, so a long run's finished sizes are kept if it is cut short
+                from benchmarks.report import write_section
 
-        plot(rows, ROOT / "docs" / "scale.png")
-        write_section("scale", "## Scale: 10^3 to 10^6 passages\n\n" + text + "\n\n![latency and build time against corpus size](scale.png)")
+                plot(rows, ROOT / "docs" / "scale.png")
+                write_section("scale", "## Scale: 10^3 to 10^6 passages\n\n" + text
+                              + "\n\n![latency and build time against corpus size](scale.png)")
+    print(text)
     return 0
 
 

@@ -7,6 +7,7 @@ import math
 import re
 import statistics
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from embeddings.documents import Document
@@ -150,10 +151,13 @@ class ParagraphRef:
             return None
         return cls(parts[1], int(parts[2]), int(parts[3]), int(parts[4]), parts[5])
 
-    def resolve(self, documents: dict[str, Document]) -> tuple[Document, str] | None:
+    def resolve(self, documents: Mapping[str, Document]) -> tuple[Document, str] | None:
         """The document and paragraph text, or None if the index no longer holds that exact paragraph."""
-        for doc in documents.values():
-            if short_hash(doc.id, 8) == self.doc_key and 0 <= self.paragraph < len(doc.paragraphs):
+        for doc_id in documents:  # ids first: only the matching document is read from the index
+            if short_hash(doc_id, 8) != self.doc_key:
+                continue
+            doc = documents[doc_id]
+            if 0 <= self.paragraph < len(doc.paragraphs):
                 text = doc.paragraphs[self.paragraph].text
                 if short_hash(text, 6) == self.text_key and self.end <= len(text):
                     return doc, text

@@ -39,7 +39,7 @@ FLAT_LIMIT = 20_000  # exact search in segments up to here; IVF (scalar-quantise
 SEGMENT_ROWS = 100_000  # new files are grouped into segments of at most this many passages
 MAX_PER_CLASS = 8  # more small segments than this of one size class are rebuilt as one
 MIN_LIVE = 0.5  # a segment with less than this share of its passages live is rebuilt
-NPROBE = 24  # IVF lists searched per query (recall checked against exact search in the tests)
+PROBE_SHARE = 6  # IVF: search one list in this many (at least 24); recall is measured in docs/benchmarks.md
 POINTER = "CURRENT"
 SEGMENTS = "segments"
 
@@ -230,6 +230,10 @@ def passage_tokens(tokenizer: Tokenizer, p: Passage) -> tuple[list[str], list[li
 
 def choose_index_type(n: int) -> str:
     return "Flat" if n <= FLAT_LIMIT else f"IVF{max(64, int(np.sqrt(n)))},SQ8"
+
+
+def nprobe(nlist: int) -> int:
+    return min(nlist, max(24, nlist // PROBE_SHARE))
 
 
 def build_faiss(vectors: np.ndarray, index_type: str):
@@ -669,7 +673,7 @@ class Segment:
             self.dense = faiss.read_index(str(self.path / "dense.faiss"))
             if self.info["index_type"].startswith("IVF"):
                 ivf = faiss.extract_index_ivf(self.dense)
-                ivf.nprobe = min(NPROBE, ivf.nlist)
+                ivf.nprobe = nprobe(ivf.nlist)
         if (len(self.postings.doclen) != self.rows or self.vectors.shape[0] != self.rows
                 or len(self.sentence_ptr) != self.rows + 1 or self.sentence_vectors.shape[0] != int(self.sentence_ptr[-1])
                 or len(self.sentence_token_ptr) != int(self.sentence_ptr[-1]) + 1

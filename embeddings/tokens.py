@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -92,6 +93,24 @@ def discover_user_words(texts: Iterable[str]) -> list[str]:
     return sorted(w for w, n in counts.items() if n >= 1 and len(w) <= 16 and not _PUNCT.match(w))
 
 
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> tuple[dict[str, int], int]:
+    """jieba's parsed dictionary (word → frequency, total), read once per process.
+
+    Unmarshalling it takes ~1 s; copying it takes ~30 ms, so a reindex in the running bot, which
+    needs a tokenizer with new user words, does not pay the read again. jieba caches the parse in
+    a file; keeping that in one stable place saves every process after the first ~1 s more.
+    """
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    base = jieba.Tokenizer()
+    base.tmp_dir = str(Path(tempfile.gettempdir()))
+    with _JIEBA_LOCK:
+        base.initialize()
+    return base.FREQ, base.total
+
+
 class Tokenizer:
     """jieba (search mode) with the alias table and a user dictionary; one instance per index."""
 
@@ -103,13 +122,10 @@ class Tokenizer:
         self.stop_words = stop_words
         self.user_words = tuple(sorted(set(user_words)))
         self._alias_re, self._alias_table = _alias_pattern(self.aliases)
-        jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
-        # jieba caches its parsed dictionary in a file; keep it in one stable place so every
-        # process after the first starts in ~0.5 s instead of ~1.5 s.
-        self._jieba.tmp_dir = str(Path(tempfile.gettempdir()))
-        with _JIEBA_LOCK:
-            self._jieba.initialize()
+        freq, total = _dictionary()
+        # A copy: the words added below belong to this tokenizer only.
+        self._jieba.FREQ, self._jieba.total, self._jieba.initialized = dict(freq), total, True
         for canonical in self.aliases:
             self._jieba.add_word(normalize(canonical), freq=50000)
         for word in self.user_words:

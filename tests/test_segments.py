@@ -81,7 +81,7 @@ def test_ivf_finds_what_exact_search_finds():
     import faiss
 
     ivf = build_faiss(vectors, kind)
-    faiss.extract_index_ivf(ivf).nprobe = index_module.NPROBE
+    faiss.extract_index_ivf(ivf).nprobe = index_module.nprobe(faiss.extract_index_ivf(ivf).nlist)
     queries = vectors[rng.choice(len(vectors), 50, replace=False)] + 0.1 * rng.normal(size=(50, 64)).astype(np.float32)
     _, got = ivf.search(queries.astype(np.float32), 50)
     exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :50]

@@ -161,9 +161,25 @@ def child_query(index: Path, questions: list[dict]) -> dict:
         total_ms.append((t3 - t1) * 1000)
         hits1 += bool(answer.quotes) and contains_answer(answer.quotes[0].text, tuple(q["answers"]))
     rss = peak_rss_mb()
-    return {"cold_s": cold, **pct("answer", total_ms), **pct("search", search_ms), **pct("compose", compose_ms),
+    split = memory_split()
+    return {"cold_s": cold, "anon_mb": split.get("RssAnon"), "file_mb": split.get("RssFile"), **pct("answer", total_ms), **pct("search", search_ms), **pct("compose", compose_ms),
             "quote1": hits1 / (2 * len(questions)), "rss_mb": rss, "segments": len(idx.segments),
             "dense_recall": dense_recall(idx, searcher, questions[:20])}
+
+
+def memory_split() -> dict:
+    """Resident memory now, split into private (anonymous) and file-backed pages (mapped index files:
+    page cache the kernel can drop under pressure), from /proc/self/status, in MB."""
+    out = {}
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("RssAnon", "RssFile"):
+                    out[key] = int(value.split()[0]) / 1024
+    except (OSError, ValueError):
+        pass
+    return out
 
 
 def dense_recall(idx, searcher, questions: list[dict], k: int = 50) -> float:
@@ -322,7 +338,7 @@ def render(rows: list[dict], rate: float, command: str) -> str:
         f"build would add about {1e5 / rate / 60:.0f} min at 10^5 passages and {1e6 / rate / 3600:.1f} h at 10^6",
         "(passages plus their sentences: ×3 more).",
         "",
-        "| passages | real / synthetic ¶ | build s (tokenise / embed / write) | passages/s | disk MB | build RSS MB | segments | cold start s | answer p50 / p95 / p99 ms | search p50 ms | compose p50 ms | dense recall@50 | reindex 1 file s (+ swap) | query RSS MB | quote@1 |",
+        "| passages | real / synthetic ¶ | build s (tokenise / embed / write) | passages/s | disk MB | build RSS MB | segments | cold start s | answer p50 / p95 / p99 ms | search p50 ms | compose p50 ms | dense recall@50 | reindex 1 file s (+ swap) | query peak RSS MB (private / mapped files at the end) | quote@1 |",
         "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for r in rows:
@@ -332,7 +348,8 @@ def render(rows: list[dict], rate: float, command: str) -> str:
             f"({f(b['tokenise_s'])} / {f(b['embed_s'])} / {f(b['write_s'])}) | {f(b['passages'] / b['seconds'], 0)} | "
             f"{f(b['disk_mb'])} | {f(b['rss_mb'], 0)} | {q['segments']} | {f(q['cold_s'], 2)} | {f(q['answer_p50_ms'])} / "
             f"{f(q['answer_p95_ms'])} / {f(q['answer_p99_ms'])} | {f(q['search_p50_ms'])} | {f(q['compose_p50_ms'])} | "
-            f"{q['dense_recall']:.3f} | {f(x['seconds'], 2)} (+ {f(x['reload_s'], 2)}) | {f(q['rss_mb'], 0)} | {q['quote1']:.2f} |")
+            f"{q['dense_recall']:.3f} | {f(x['seconds'], 2)} (+ {f(x['reload_s'], 2)}) | {f(q['rss_mb'], 0)} "
+            f"({f(q.get('anon_mb'), 0)} / {f(q.get('file_mb'), 0)}) | {q['quote1']:.2f} |")
     if any("peer" in r for r in rows):
         lines += ["", "Naive peer (rank_bm25 + jieba + flat FAISS, rebuilt on every change) on the same corpora and questions,",
                   "and the ratio peer ÷ this project (above 1: this project is faster):", "",
@@ -381,6 +398,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated passage counts")
     parser.add_argument("--peer-max", type=int, default=100000, help="largest size the naive peer runs at")
     parser.add_argument("--write", action="store_true", help="write the section of docs/benchmarks.md and the plot")
+    parser.add_argument("--from-log", type=Path, help="render the rows a run printed (one JSON object per line) "
+                        "instead of measuring; with --write, rewrite the section from them")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -395,10 +414,20 @@ def main() -> int:
             out = child_naive(Path(rest[0]), json.loads(Path(rest[1]).read_text(encoding="utf-8")))
         print(json.dumps(out))
         return 0
+    if args.from_log:
+        lines = args.from_log.read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.startswith('{"size"')]
+        meta = json.loads(next((line for line in lines if line.startswith('{"command"')), "{}") or "{}")
+        text = render(rows, meta.get("use_rate", use_rate()), meta.get("command", "?"))
+        print(text)
+        if args.write:
+            write(rows, text)
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     real, questions = real_paragraphs()
     rate = use_rate()
     command = "python benchmarks/scale.py " + " ".join(sys.argv[1:])
+    print(json.dumps({"command": command, "use_rate": rate}), flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="quotebot-scale-") as tmp:
         qfile = Path(tmp) / "questions.json"
@@ -409,13 +438,17 @@ def main() -> int:
             rows.append(row)
             text = render(rows, rate, command)
             if args.write:  # after every size, so a long run's finished sizes are kept if it is cut short
-                from benchmarks.report import write_section
-
-                plot(rows, ROOT / "docs" / "scale.png")
-                write_section("scale", "## Scale: 10^3 to 10^6 passages\n\n" + text
-                              + "\n\n![latency and build time against corpus size](scale.png)")
+                write(rows, text)
     print(text)
     return 0
+
+
+def write(rows: list[dict], text: str) -> None:
+    from benchmarks.report import write_section
+
+    plot(rows, ROOT / "docs" / "scale.png")
+    write_section("scale", "## Scale: 10^3 to 10^6 passages\n\n" + text
+                  + "\n\n![latency and build time against corpus size](scale.png)")
 
 
 if __name__ == "__main__":

@@ -211,6 +211,17 @@ _LIST_Q = re.compile(r"哪些|有什么|包括|分别|哪几|几类|几种|种�
 _TITLE_Q = re.compile(r"哪部|哪一部|什么作品|哪本|什么书|什么著作|作品|专辑|电影|歌曲|小说|书名")
 
 
+def remember(cache: dict, key, make, limit: int = 200_000):
+    """cache[key], made on first use; the same news sentences come back question after question,
+    so the composer keeps what it derived from them (emptied when it reaches `limit`)."""
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= limit:
+            cache.clear()
+        found = cache[key] = make()
+    return found
+
+
 class Composer:
     """Turns retrieved hits into an Answer. Holds the index (idf weights, paragraphs) and the encoder."""
 
@@ -227,42 +238,21 @@ class Composer:
 
     def sentence_tokens(self, passage, i: int) -> frozenset[str]:
         """Tokens of the passage's i-th sentence, as stored in the index at build time."""
-        key = (passage.row, i)
-        toks = self._sentence_cache.get(key)
-        if toks is None:
-            if len(self._sentence_cache) > 200_000:
-                self._sentence_cache = {}
-            word = self.index.vocab.word
-            toks = self._sentence_cache[key] = frozenset(
-                word(k) for k in self.index.sentence_token_ids(passage.row, i).tolist())
-        return toks
+        word = self.index.vocab.word
+        return remember(self._sentence_cache, (passage.row, i), lambda: frozenset(
+            word(k) for k in self.index.sentence_token_ids(passage.row, i).tolist()))
 
     def canonical(self, text: str) -> str:
-        """Folded, alias-canonical text of a candidate, cached like its tokens."""
-        found = self._canonical.get(text)
-        if found is None:
-            if len(self._canonical) > 200_000:
-                self._canonical = {}
-            found = self._canonical[text] = self.tokenizer.canonical(text)
-        return found
+        """Folded, alias-canonical text of a candidate."""
+        return remember(self._canonical, text, lambda: self.tokenizer.canonical(text))
 
     def words_of(self, toks: frozenset[str]) -> frozenset[str]:
-        """The jieba words of a token set (no character n-grams), cached by the set."""
-        found = self._words.get(toks)
-        if found is None:
-            if len(self._words) > 200_000:
-                self._words = {}
-            found = self._words[toks] = frozenset(_words(list(toks)))
-        return found
+        """The jieba words of a token set (no character n-grams)."""
+        return remember(self._words, toks, lambda: frozenset(_words(list(toks))))
 
     def token_set(self, text: str) -> frozenset[str]:
-        """Tokens of a candidate's text, cached: the same news sentences come back question after question."""
-        toks = self._token_cache.get(text)
-        if toks is None:
-            if len(self._token_cache) > 200_000:
-                self._token_cache = {}
-            toks = self._token_cache[text] = frozenset(self.tokenizer.tokens(text))
-        return toks
+        """Tokens of a candidate's text (clause windows, paragraphs, titles)."""
+        return remember(self._token_cache, text, lambda: frozenset(self.tokenizer.tokens(text)))
 
     def idf(self, token: str) -> float:
         df = self._df_of(token)

@@ -147,3 +147,30 @@ def _previous_segments(index_dir: Path) -> list[str]:
     for gen in index_dir.glob("gen-*"):
         out += [s["name"] for s in json.loads((gen / "manifest.json").read_text())["segments"]]
     return out
+
+
+def test_a_mostly_dead_segment_is_rebuilt_from_what_it_already_holds(tmp_path):
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    for i in range(4):
+        (seeds / f"a{i}.txt").write_text(f"報導{i}\n2026-01-0{i + 1}\n第{i}座工廠今年擴產，工程師說晶片良率提高了。\n",
+                                         encoding="utf-8")
+    first = build_index(seeds, index_dir, ENC)
+    for i in range(3):
+        (seeds / f"a{i}.txt").write_text(f"報導{i}\n2026-02-0{i + 1}\n第{i}座工廠改寫後的報導：產線停工檢修。\n",
+                                         encoding="utf-8")
+    report = build_index(seeds, index_dir, ENC)
+    index = Index.load(index_dir, ENC.id)
+    # Three of four passages changed: the old segment goes, the fourth file moves to the new one
+    # with its cut and vectors copied, not computed again.
+    assert len(index.segments) == 1 and index.segments[0].name not in {
+        s["name"] for s in _manifest(index_dir, first.generation)["segments"]}
+    assert report.retokenized == 3 and report.embedded == 3 and len(index) == 4
+    scores = index.bm25_scores(index.tokenizer.tokens("第3座工廠今年擴產"))
+    assert index.passage(int(np.argmax(scores))).doc_id == "a3.txt"
+
+
+def _manifest(index_dir: Path, generation: str) -> dict:
+    import json
+
+    return json.loads((index_dir / generation / "manifest.json").read_text())

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from embeddings.documents import Document, Paragraph
 from embeddings.boilerplate import Dropped
@@ -115,13 +115,8 @@ class Store:
         if not found:
             raise KeyError(row)
         pid, doc_row, para, start, end, sents = found[0]
-        paragraph = self.document(doc_row).paragraphs[para]
-        p = Passage(pid, self.document(doc_row).id, para, start, end, paragraph.text[start:end], paragraph.section,
+        doc = self.document(doc_row)
+        paragraph = doc.paragraphs[para]
+        p = Passage(pid, doc.id, para, start, end, paragraph.text[start:end], paragraph.section,
                     tuple(tuple(s) for s in json.loads(sents)), paragraph.kind, global_row)
         return p, doc_row
-
-    def passage_spans(self) -> Iterator[tuple[int, int, int, int]]:
-        """(row, document row, paragraph, start, end) of every passage, in order, without their text."""
-        with self._lock:
-            rows = self._con.execute('SELECT row, doc, para, start, "end" FROM passages ORDER BY row').fetchall()
-        return iter(rows)

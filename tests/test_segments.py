@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -69,6 +70,24 @@ def test_vocabulary_ids_never_change_across_saves(tmp_path):
     assert [again.word(i) for i in range(4)] == [again.word(i) for i in range(4)]
     assert {again.word(i) for i in range(4)} == {"芯片", "h200", "x" * (WIDTH + 5), "新词"}
     assert again.get("新词") == 3 and len(again) == 4
+
+
+def test_vocabulary_consolidates_added_terms_without_changing_ids(tmp_path, monkeypatch):
+    import embeddings.vocab as vocab_module
+
+    monkeypatch.setattr(vocab_module, "CONSOLIDATE_AT", 2)
+    vocab = Vocabulary.empty()
+    first = vocab.ids_adding(["乙", "甲", "丙"]).tolist()
+    (tmp_path / "a").mkdir()
+    vocab.save(tmp_path / "a")
+    loaded = Vocabulary.load(tmp_path / "a")
+    more = loaded.ids_adding(["丁", "甲", "戊", "己"]).tolist()
+    (tmp_path / "b").mkdir()
+    loaded.save(tmp_path / "b", previous=tmp_path / "a")  # three added ≥ 2: one sorted array again
+    again = Vocabulary.load(tmp_path / "b")
+    assert json.loads((tmp_path / "b" / "vocab.added.json").read_text())["added"] == []
+    assert again.ids(["乙", "甲", "丙", "丁", "戊", "己"]) == [*first, more[0], more[2], more[3]]
+    assert [again.word(i) for i in range(6)] == ["乙", "甲", "丙", "丁", "戊", "己"]
 
 
 def test_ivf_finds_what_exact_search_finds():
@@ -141,8 +160,6 @@ def test_many_reindexes_keep_the_segment_count_small(seeds, tmp_path, monkeypatc
 
 
 def _previous_segments(index_dir: Path) -> list[str]:
-    import json
-
     out = []
     for gen in index_dir.glob("gen-*"):
         out += [s["name"] for s in json.loads((gen / "manifest.json").read_text())["segments"]]
@@ -171,6 +188,4 @@ def test_a_mostly_dead_segment_is_rebuilt_from_what_it_already_holds(tmp_path):
 
 
 def _manifest(index_dir: Path, generation: str) -> dict:
-    import json
-
     return json.loads((index_dir / generation / "manifest.json").read_text())

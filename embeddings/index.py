@@ -272,7 +272,8 @@ def _size_class(rows: int) -> int:
     return len(str(max(rows, 1)))  # 1-9 rows: 1, 10-99: 2, ...
 
 
-def _plan(prev: dict | None, hashes: dict[str, str]) -> tuple[list[dict], list[str]]:
+def _plan(prev: dict | None, hashes: dict[str, str], present: Callable[[str], bool] = lambda name: True
+          ) -> tuple[list[dict], list[str]]:
     """(segments of the previous generation to keep as they are, files to (re)build into new segments).
 
     A segment is dropped when none of its files is live, rebuilt when less than MIN_LIVE of its
@@ -291,8 +292,8 @@ def _plan(prev: dict | None, hashes: dict[str, str]) -> tuple[list[dict], list[s
             live_files[f["segment"]] = live_files.get(f["segment"], 0) + 1
     kept, rebuild = [], set()
     for seg in prev["segments"]:
-        if not live_files.get(seg["name"]):
-            continue
+        if not live_files.get(seg["name"]) or not present(seg["name"]):
+            continue  # nothing live in it, or its folder is gone (its files are read again)
         if seg["rows"] and live_rows[seg["name"]] / seg["rows"] < MIN_LIVE:
             rebuild.add(seg["name"])  # mostly dead: its live files are cheaper rebuilt than carried
         else:
@@ -345,7 +346,7 @@ def build_index(
         changed = sorted(p for p in hashes if p in prev_files and prev_files[p]["sha256"] != hashes[p])
         removed = sorted(p for p in prev_files if p not in hashes)
         unchanged = [p for p in hashes if p in prev_files and prev_files[p]["sha256"] == hashes[p]]
-        kept, todo = _plan(prev, hashes)
+        kept, todo = _plan(prev, hashes, lambda name: (index_dir / SEGMENTS / name / "segment.json").exists())
 
         parts: list[_Part] = []
         warnings: list[LoadWarning] = [LoadWarning(w[0], w[1]) for w in (prev or {}).get("warnings", [])
@@ -888,13 +889,13 @@ class Index:
             segments = [ready.get(s["name"]) or Segment(index_dir / SEGMENTS / s["name"]) for s in manifest["segments"]]
             vocab = Vocabulary.load(gen)
         except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error) as exc:
-            raise IndexCorrupt(f"index files unreadable in {gen}: {exc}; reindex with `python -m bot index`") from None
+            raise IndexCorrupt(f"index files unreadable in {gen}: {exc}; reindex with `python -m bot index --force`") from None
         same_words = previous is not None and previous.tokenizer.user_words == tuple(manifest["tokenizer"]["user_words"])
         tokenizer = previous.tokenizer if same_words else Tokenizer(manifest["tokenizer"].get("user_words", []))
         try:
             index = cls(gen, manifest, segments, vocab, tokenizer)
         except (ValueError, KeyError) as exc:
-            raise IndexCorrupt(f"index in {gen} is inconsistent ({exc}); reindex with `python -m bot index`") from None
+            raise IndexCorrupt(f"index in {gen} is inconsistent ({exc}); reindex with `python -m bot index --force`") from None
         if index.live_count != manifest["counts"]["passages"]:
             raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
         return index

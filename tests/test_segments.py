@@ -189,3 +189,20 @@ def test_a_mostly_dead_segment_is_rebuilt_from_what_it_already_holds(tmp_path):
 
 def _manifest(index_dir: Path, generation: str) -> dict:
     return json.loads((index_dir / generation / "manifest.json").read_text())
+
+
+def test_a_lost_segment_is_reported_and_the_next_reindex_rebuilds_it(seeds, tmp_path):
+    from embeddings.index import IndexCorrupt
+
+    index_dir = tmp_path / "index"
+    first = build_index(seeds, index_dir, ENC)
+    new_file(seeds, 1)
+    build_index(seeds, index_dir, ENC)
+    lost = Index.load(index_dir, ENC.id).segments[0].path
+    shutil.rmtree(lost)
+    with pytest.raises(IndexCorrupt, match="python -m bot index"):
+        Index.load(index_dir, ENC.id)
+    report = build_index(seeds, index_dir, ENC)
+    index = Index.load(index_dir, ENC.id)
+    assert len(index) == report.passages == first.passages + 1
+    assert lost.name not in {s.name for s in index.segments}

@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -365,8 +366,7 @@ def build_index(
         tokenizer = Tokenizer(user_words)
         vocab = Vocabulary.load(prev_gen) if prev is not None else Vocabulary.empty()
         groups = _group(parts)
-        new_words = set(user_words) - set(prev["tokenizer"].get("user_words", [])) if prev is not None else set()
-        old = _Reuse(index_dir, prev, [p.path for p in parts], new_words) if prev is not None else None
+        old = _Reuse(index_dir, prev, [p.path for p in parts], tokenizer) if prev is not None else None
 
         n = _next_number(index_dir)
         gen = index_dir / f"gen-{n:06d}"
@@ -376,7 +376,9 @@ def build_index(
         try:
             built: list[dict] = []
             for group in groups:
-                seg_dir = index_dir / SEGMENTS / f"seg-{next(seg_numbers):06d}"
+                # Never a name used before: a reader that loaded an older generation shares
+                # segments by name, so a name must always mean the same files.
+                seg_dir = index_dir / SEGMENTS / f"seg-{next(seg_numbers):06d}-{uuid.uuid4().hex[:8]}"
                 new_segments.append(seg_dir)
                 info, e, r = _build_segment(seg_dir, group, tokenizer, vocab, encoder, old, progress, step)
                 built.append(info)
@@ -430,8 +432,10 @@ def build_index(
                 for seg_dir in new_segments:
                     shutil.rmtree(seg_dir, ignore_errors=True)
             if isinstance(exc, OSError):
+                where = ("the new index is in use; syncing it to disk failed"
+                         if current_generation(index_dir) == gen else "the previous index is still in use")
                 raise IndexWriteFailed(f"could not write the new index in {index_dir} ({_write_error(exc, index_dir)}); "
-                                       f"the previous index is still in use") from exc
+                                       f"{where}") from exc
             raise
         step("published")
         _cleanup(index_dir, keep={gen.name} | ({prev_gen.name} if prev_gen else set()))
@@ -459,9 +463,9 @@ def _next_segment(index_dir: Path) -> int:
 def _group(parts: list[_Part]) -> list[list[_Part]]:
     """Files in path order, cut into groups of at most SEGMENT_ROWS passages (a file is never split)."""
     groups: list[list[_Part]] = []
-    rows = SEGMENT_ROWS
+    rows = 0
     for part in parts:
-        if rows + len(part.passages) > SEGMENT_ROWS and (not groups or groups[-1]):
+        if not groups or (groups[-1] and rows + len(part.passages) > SEGMENT_ROWS):
             groups.append([])
             rows = 0
         groups[-1].append(part)
@@ -473,11 +477,12 @@ class _Reuse:
     """What the previous generation already computed for files about to be rebuilt, by content hash:
     passage and sentence vectors, and the cut of passages whose text (and user words) did not change."""
 
-    def __init__(self, index_dir: Path, prev: dict, paths: list[str], new_words: set[str]):
+    def __init__(self, index_dir: Path, prev: dict, paths: list[str], tokenizer: Tokenizer):
         self.passages: dict[str, np.ndarray] = {}
         self.sentences: dict[str, np.ndarray] = {}
-        self.tokens: dict[str, tuple[np.ndarray, list[np.ndarray]]] = {}
-        self.new_words = new_words
+        self.tokens: dict[tuple[str, tuple], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self.tokenizer = tokenizer
+        self.previous_words = prev["tokenizer"].get("user_words", [])
         by_segment: dict[str, list[dict]] = {}
         for path in paths:
             f = prev["files"].get(path)
@@ -504,6 +509,9 @@ class _Reuse:
         order = np.argsort(row_of_hit, kind="stable")
         row_of_hit, term_of_hit, counts = row_of_hit[order], term_of_hit[order], np.asarray(tf)[hits][order]
         bounds = np.searchsorted(row_of_hit, np.arange(len(vectors) + 1))
+        # Words jieba has learnt since this segment was cut: passages containing one are cut again.
+        cut_with = _read_json(folder / "segment.json").get("cut_with", self.previous_words)
+        stale = set(self.tokenizer.user_words) - set(cut_with)
         store = Store(folder / "store.sqlite")
         try:
             for f in fs:
@@ -517,17 +525,17 @@ class _Reuse:
                         s = first + i
                         self.sentences[content_hash(p.text[a:b])] = sent_vectors[s]
                         sents.append(np.asarray(sent_tokens[int(sent_token_ptr[s]):int(sent_token_ptr[s + 1])]))
+                    if stale and any(w in self.tokenizer.canonical(p.text) for w in stale):
+                        continue
                     lo, hi = bounds[row], bounds[row + 1]
                     toks = np.repeat(term_of_hit[lo:hi], counts[lo:hi].astype(np.int64)).astype(np.int32)
-                    self.tokens[key] = (toks, sents)
+                    self.tokens[key, p.sentences] = (toks, sents)
         finally:
             store.close()
 
-    def cut(self, tokenizer: Tokenizer, p: Passage) -> tuple[np.ndarray, list[np.ndarray]] | None:
-        found = self.tokens.get(content_hash(p.text))
-        if found is None or (self.new_words and any(w in tokenizer.canonical(p.text) for w in self.new_words)):
-            return None  # a word jieba now knows occurs in it: cut it again
-        return found
+    def cut(self, p: Passage) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """The stored cut of a passage with the same text and sentences, if it is still valid."""
+        return self.tokens.get((content_hash(p.text), p.sentences))
 
 
 def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, progress: bool, label: str
@@ -568,7 +576,7 @@ def _build_segment(folder: Path, group: list[_Part], tokenizer: Tokenizer, vocab
         iterator = tqdm(passages, desc="tokenising", unit="passage")
     token_ids, sent_ids, cut = [], [], 0
     for p in iterator:
-        reused = old.cut(tokenizer, p) if old else None
+        reused = old.cut(p) if old else None
         if reused is not None:
             token_ids.append(reused[0])
             sent_ids.extend(reused[1])
@@ -619,7 +627,7 @@ def _build_segment(folder: Path, group: list[_Part], tokenizer: Tokenizer, vocab
         drow += len(part.docs)
     info = {"name": folder.name, "rows": len(passages), "sentences": len(sentence_texts), "index_type": index_type,
             "user_words": sorted(set().union(*(p.words for p in group))), "files": files}
-    _write_json(folder / "segment.json", info)
+    _write_json(folder / "segment.json", {**info, "cut_with": list(tokenizer.user_words)})
     return info, embedded, cut
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Sequence
 
@@ -92,7 +93,10 @@ class Vocabulary:
         same_base = previous is not None and (previous / "vocab.words.npy").exists()
         if same_base and len(self._added) < CONSOLIDATE_AT and self._base == _base_size(previous):
             for name in ("vocab.words.npy", "vocab.ids.npy", "vocab.long.json"):
-                os.link(previous / name, folder / name)
+                try:
+                    os.link(previous / name, folder / name)
+                except OSError:  # a file system without hard links: a copy costs only time
+                    shutil.copyfile(previous / name, folder / name)
             added = self._added
         else:
             words, ids, long = self._consolidated()

@@ -206,3 +206,28 @@ def test_a_lost_segment_is_reported_and_the_next_reindex_rebuilds_it(seeds, tmp_
     index = Index.load(index_dir, ENC.id)
     assert len(index) == report.passages == first.passages + 1
     assert lost.name not in {s.name for s in index.segments}
+
+
+def test_an_unreadable_file_alone_in_a_reindex_is_skipped_with_a_warning(seeds, tmp_path):
+    index_dir = tmp_path / "index"
+    first = build_index(seeds, index_dir, ENC)
+    (seeds / "000_empty.txt").write_bytes(b"")
+    report = build_index(seeds, index_dir, ENC)
+    assert report.passages == first.passages and report.added == ("000_empty.txt",)
+    assert any(w.path == "000_empty.txt" for w in report.warnings)
+    assert len(Index.load(index_dir, ENC.id)) == first.passages
+
+
+def test_a_segment_name_never_means_two_different_things(seeds, tmp_path):
+    index_dir = tmp_path / "index"
+    seen: dict[str, set[str]] = {}
+    a = seeds / "zz_a.txt"
+    steps = [lambda: new_file(seeds, 1), lambda: (seeds / "extra01.txt").unlink(), lambda: None,
+             lambda: new_file(seeds, 2), lambda: a.write_text("甲\n2026-04-01\n又一篇報導，寫的是另一家工廠。\n", encoding="utf-8")]
+    build_index(seeds, index_dir, ENC)
+    for change in steps:
+        change()
+        report = build_index(seeds, index_dir, ENC)
+        for seg in _manifest(index_dir, report.generation)["segments"]:
+            files = set(seg["files"])
+            assert seen.setdefault(seg["name"], files) == files, seg["name"]

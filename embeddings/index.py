@@ -703,9 +703,11 @@ class Documents(Mapping):
             if self._where is None:
                 where = {}
                 for seg, ranges in self._index._doc_ranges():
-                    for row, doc_id, _ in seg.store.document_rows():
-                        if any(a <= row < b for a, b in ranges):
-                            where[doc_id] = (seg, row)
+                    rows = seg.store.document_rows()
+                    live = np.zeros(len(rows), dtype=bool)
+                    for a, b in ranges:
+                        live[a:b] = True
+                    where.update((doc_id, (seg, row)) for row, doc_id, _ in rows if live[row])
                 self._where = where
             return self._where
 
@@ -754,12 +756,12 @@ class Index:
         self.starts = np.cumsum([0, *[s.rows for s in segments]]).astype(np.int64)
         self.rows = int(self.starts[-1])
         self.live = np.zeros(self.rows, dtype=bool)
-        self._live_ranges: dict[str, list[tuple[int, int]]] = {}
+        self._live_doc_rows: dict[str, list[tuple[int, int]]] = {}  # segment → document row ranges of live files
         for path_, f in manifest["files"].items():
             k = [s.name for s in segments].index(f["segment"])
             a, b = f["rows"]
             self.live[self.starts[k] + a:self.starts[k] + b] = True
-            self._live_ranges.setdefault(f["segment"], []).append(tuple(f["doc_rows"]))
+            self._live_doc_rows.setdefault(f["segment"], []).append(tuple(f["doc_rows"]))
         self.live_count = int(self.live.sum())
         # Collection statistics over live passages; a term's df also counts rows of deleted files
         # still in their segment (as in Lucene until a merge), which only matters for small corpora
@@ -787,7 +789,7 @@ class Index:
         return self.live_count
 
     def _doc_ranges(self):
-        return [(s, self._live_ranges.get(s.name, [])) for s in self.segments]
+        return [(s, self._live_doc_rows.get(s.name, [])) for s in self.segments]
 
     def locate(self, row: int) -> tuple[Segment, int]:
         k = int(np.searchsorted(self.starts, row, side="right")) - 1

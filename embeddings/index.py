@@ -368,10 +368,10 @@ def build_index(
         groups = _group(parts)
         old = _Reuse(index_dir, prev, [p.path for p in parts], tokenizer) if prev is not None else None
 
-        n = _next_number(index_dir)
+        n = _next_number(index_dir, "gen")
         gen = index_dir / f"gen-{n:06d}"
         new_segments: list[Path] = []
-        seg_numbers = iter(range(_next_segment(index_dir), 1 << 30))
+        seg_numbers = iter(range(_next_number(index_dir / SEGMENTS, "seg"), 1 << 30))
         embedded = retokenized = 0
         try:
             built: list[dict] = []
@@ -448,14 +448,9 @@ def build_index(
         )
 
 
-def _next_number(index_dir: Path) -> int:
-    existing = [int(c.name.split("-")[1]) for c in index_dir.glob("gen-*") if c.name.split("-")[1].isdigit()]
-    return max([0, *existing]) + 1
-
-
-def _next_segment(index_dir: Path) -> int:
-    folder = index_dir / SEGMENTS
-    existing = [int(c.name.split("-")[1]) for c in folder.glob("seg-*") if c.name.split("-")[1].isdigit()] \
+def _next_number(folder: Path, prefix: str) -> int:
+    """One more than the highest number among `folder`'s PREFIX-NNNNNN[-...] children."""
+    existing = [int(c.name.split("-")[1]) for c in folder.glob(f"{prefix}-*") if c.name.split("-")[1].isdigit()] \
         if folder.is_dir() else []
     return max([0, *existing]) + 1
 
@@ -757,12 +752,15 @@ class Index:
         self.rows = int(self.starts[-1])
         self.live = np.zeros(self.rows, dtype=bool)
         self._live_doc_rows: dict[str, list[tuple[int, int]]] = {}  # segment → document row ranges of live files
-        for path_, f in manifest["files"].items():
-            k = [s.name for s in segments].index(f["segment"])
+        position = {s.name: k for k, s in enumerate(segments)}
+        for f in manifest["files"].values():
+            k = position[f["segment"]]
             a, b = f["rows"]
             self.live[self.starts[k] + a:self.starts[k] + b] = True
             self._live_doc_rows.setdefault(f["segment"], []).append(tuple(f["doc_rows"]))
         self.live_count = int(self.live.sum())
+        self.dead_rows = np.flatnonzero(~self.live)  # fixed per generation: not recomputed per question
+        self.dead_in = [seg.rows - int(self.live[self.starts[k]:self.starts[k + 1]].sum()) for k, seg in enumerate(segments)]
         # Collection statistics over live passages; a term's df also counts rows of deleted files
         # still in their segment (as in Lucene until a merge), which only matters for small corpora
         # with many deletions, and those are rebuilt (MIN_LIVE).
@@ -833,7 +831,7 @@ class Index:
         weights = self.idf(ids)
         for k, seg in enumerate(self.segments):
             bm25.add_scores(out[self.starts[k]:self.starts[k + 1]], seg.postings, ids, weights, self.avgdl)
-        out[~self.live] = 0.0
+        out[self.dead_rows] = 0.0
         return out
 
     def dense_search(self, query_vector: np.ndarray, k: int) -> list[int]:
@@ -844,8 +842,7 @@ class Index:
             if seg.dense is None:
                 continue
             base = int(self.starts[s])
-            dead = seg.rows - int(self.live[base:base + seg.rows].sum())
-            scores, ids = seg.dense.search(q, min(seg.rows, k + dead))
+            scores, ids = seg.dense.search(q, min(seg.rows, k + self.dead_in[s]))
             found += [(float(d), base + int(i)) for d, i in zip(scores[0], ids[0]) if i >= 0 and self.live[base + i]]
         found.sort(key=lambda x: (-x[0], x[1]))
         return [row for _, row in found[:k]]

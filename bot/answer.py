@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -122,7 +123,7 @@ def _bigrams(tokens: Sequence[str]) -> set[str]:
     return {t for t in tokens if t.startswith("#") and len(t) == 3}
 
 
-def weighted_coverage(terms: dict[str, float], present: set[str]) -> float:
+def weighted_coverage(terms: dict[str, float], present: set[str] | frozenset[str]) -> float:
     total = sum(terms.values())
     return sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
 
@@ -282,19 +283,20 @@ class Composer:
         keep = set(q_words) | set(q_bigrams)
         top_score = max(h.score for h in hits) or 1.0
         raw: list[tuple[int, Hit, int, int, bool, bool, int]] = []
+        paras = [self.index.paragraph(hit.passage) for hit in hits]
         for rank, hit in enumerate(hits):
-            para = self.index.paragraph(hit.passage)
+            para = paras[rank]
             sents = [(hit.passage.start + a, hit.passage.start + b) for a, b in hit.passage.sentences]
             for i, (a, b) in enumerate(sents):
                 first = bool(para.sentences) and (a, b) == para.sentences[0]
                 if b - a > MAX_QUOTE_CHARS:
-                    a, b = clause_window(para.text, a, b, keep, self.tokenizer.tokens)
+                    a, b = clause_window(para.text, a, b, keep, self.token_set)
                 raw.append((rank, hit, a, b, False, first, i))
                 if i + 1 < len(sents) and sents[i + 1][1] - sents[i][0] <= MAX_QUOTE_CHARS:
                     raw.append((rank, hit, sents[i][0], sents[i + 1][1], True, False, i))
         texts, token_sets = [], []
-        for _, h, a, b, pair, _, i in raw:
-            texts.append(self.index.paragraph(h.passage).text[a:b])
+        for rank, h, a, b, pair, _, i in raw:
+            texts.append(paras[rank].text[a:b])
             sa, sb = h.passage.sentences[i]
             if pair:  # the set of a pair's tokens is the union of its two sentences' sets
                 token_sets.append(self.sentence_tokens(h.passage, i) | self.sentence_tokens(h.passage, i + 1))
@@ -311,18 +313,24 @@ class Composer:
         local_of: dict[tuple[str, int], dict[str, float]] = {}
         for key, sibling in para_sent_tokens.items():
             if len(sibling) > 1:
-                local_of[key] = {t: w * (1.0 - sum(t in st for st in sibling) / len(sibling)) for t, w in q_words.items()}
+                seen = Counter(t for st in sibling for t in q_words.keys() & st)
+                local_of[key] = {t: w * (1.0 - seen[t] / len(sibling)) for t, w in q_words.items()}
         dense = self._dense(question, raw, query_vector)
+        has_local = {key: sum(local.values()) > 0 for key, local in local_of.items()}
+        q_keys = frozenset(q_words)
+        near_words = focus | q_keys
+        weights = [self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES]
+        bias = self.scorer.get("bias", 0.0)
         out = []
         for (rank, hit, a, b, pair, first, _), text, toks, cos in zip(raw, texts, token_sets, dense):
             # a one-sentence passage has nothing to tell apart locally
-            local = local_of.get((hit.passage.doc_id, hit.passage.paragraph), q_words)
+            key = (hit.passage.doc_id, hit.passage.paragraph)
+            local = local_of.get(key, q_words)
             norm = self.canonical(text)
-            new_words = [t for t in self.words_of(toks) if t not in q_words]
             f = {
                 "coverage": weighted_coverage(q_words, toks),
                 "bigram_coverage": weighted_coverage(q_bigrams, toks),
-                "local_coverage": weighted_coverage(local, toks) if sum(local.values()) > 0 else 0.0,
+                "local_coverage": weighted_coverage(local, toks) if has_local.get(key, True) else 0.0,
                 "typed": type_match(qtype, norm, q_norm),
                 "dense_sentence": float(cos),
                 "hit_ratio": hit.score / top_score,
@@ -331,12 +339,11 @@ class Composer:
                 "first_sentence": 1.0 if first else 0.0,
                 "listy": 1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
                 "titled": 1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
-                "novelty": min(1.0, len(new_words) / 8.0),
+                "novelty": min(1.0, len(self.words_of(toks) - q_keys) / 8.0),
                 "focus": len(focus & toks) / len(focus) if focus else 0.0,
-                "typed_near": typed_near(qtype, norm, q_norm, (focus | set(q_words)) & toks),
+                "typed_near": typed_near(qtype, norm, q_norm, near_words & toks),
             }
-            w = self.scorer["weights"]
-            z = self.scorer.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())
+            z = bias + sum(w * v for w, v in zip(weights, f.values()))
             out.append(Candidate(rank, hit, a, b, f, z))
         out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
         return out
@@ -350,16 +357,17 @@ class Composer:
                 return [0.0] * len(raw)
             query_vector = self.encoder.encode([question])[0]
         vecs: dict[int, np.ndarray] = {}  # passage row → its sentences' vectors, read in one slice
-        out = []
+        rows = []
         for _, hit, _, _, pair, _, i in raw:
             row = hit.passage.row
             sv = vecs.get(row)
             if sv is None:
                 sv = vecs[row] = self.index.sentence_vectors(row)
-            v = sv[i] + sv[i + 1] if pair else sv[i]
-            norm = float(np.linalg.norm(v)) or 1.0
-            out.append(float(v @ query_vector) / norm)
-        return out
+            rows.append(sv[i] + sv[i + 1] if pair else sv[i])
+        v = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(v, axis=1)
+        cos = (v @ np.asarray(query_vector, dtype=np.float32)).astype(np.float64)
+        return (cos / np.where(norms > 0, norms, 1.0).astype(np.float64)).tolist()
 
     def compose(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None) -> Answer:
         terms = self.question_terms(question)

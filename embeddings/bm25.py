@@ -27,6 +27,8 @@ class Postings:
     rows: np.ndarray  # int32, segment-local passage rows
     tf: np.ndarray  # float32
     doclen: np.ndarray  # float32, tokens per row
+    bound: np.ndarray  # float32 per term: the largest tf / (tf + norm) of its postings at bound_avgdl
+    bound_avgdl: float  # the average row length the bounds were computed with (this segment's own)
 
     @property
     def size(self) -> int:
@@ -44,7 +46,7 @@ def postings(token_ids: Sequence[np.ndarray]) -> Postings:
     lengths = np.fromiter((len(t) for t in token_ids), dtype=np.int64, count=len(token_ids))
     if lengths.sum() == 0:
         return Postings(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int32),
-                        np.zeros(0, np.float32), lengths.astype(np.float32))
+                        np.zeros(0, np.float32), lengths.astype(np.float32), np.zeros(0, np.float32), 1.0)
     ids = np.concatenate([np.asarray(t, dtype=np.int64) for t in token_ids])
     rows = np.repeat(np.arange(len(token_ids), dtype=np.int64), lengths)
     # One key per (term, row); counting equal keys gives tf, and the sort makes it term-major.
@@ -52,8 +54,12 @@ def postings(token_ids: Sequence[np.ndarray]) -> Postings:
     terms_all, rows_out = np.divmod(keys, len(token_ids))
     terms, starts = np.unique(terms_all, return_index=True)
     ptr = np.append(starts, len(keys)).astype(np.int64)
-    return Postings(terms.astype(np.int32), ptr, rows_out.astype(np.int32), tf.astype(np.float32),
-                    lengths.astype(np.float32))
+    doclen = lengths.astype(np.float32)
+    tf = tf.astype(np.float32)
+    avgdl = float(np.mean(doclen, dtype=np.float64))
+    saturation = tf / (tf + K1 * ((1.0 - B) + B * doclen[rows_out] / avgdl))
+    return Postings(terms.astype(np.int32), ptr, rows_out.astype(np.int32), tf, doclen,
+                    np.maximum.reduceat(saturation, ptr[:-1]).astype(np.float32), avgdl)
 
 
 def idf(df: np.ndarray, n: int) -> np.ndarray:
@@ -73,3 +79,144 @@ def add_scores(out: np.ndarray, seg: Postings, query_ids: np.ndarray, weights: n
         tf = seg.tf[a:z]
         norm = k1 * ((1.0 - b) + b * seg.doclen[rows] / avgdl)
         out[rows] += w * tf / (tf + norm)
+
+
+def _contributions(seg: Postings, a: int, z: int, w: float, avgdl: float, k1: float = K1, b: float = B):
+    rows = seg.rows[a:z]
+    tf = seg.tf[a:z]
+    return rows, w * tf / (tf + k1 * ((1.0 - b) + b * seg.doclen[rows] / avgdl))
+
+
+def _lookup(seg: Postings, a: int, z: int, local: np.ndarray, w: float, avgdl: float, k1: float = K1, b: float = B):
+    """Contributions of one term to the given sorted segment-local rows (0 where the term is absent)."""
+    rows = seg.rows[a:z]
+    pos = np.minimum(np.searchsorted(rows, local), len(rows) - 1)
+    found = rows[pos] == local
+    tf = np.where(found, seg.tf[a + pos], 0.0).astype(np.float32)
+    return w * tf / (tf + k1 * ((1.0 - b) + b * seg.doclen[local] / avgdl))
+
+
+def _term_ranges(segments: Sequence[Postings], query_ids: np.ndarray) -> list[list[tuple[int, int, int]]]:
+    """For each query term, the (segment, start, end) of its postings in every segment that has it."""
+    out: list[list[tuple[int, int, int]]] = [[] for _ in query_ids]
+    for s, seg in enumerate(segments):
+        if len(seg.terms) == 0:
+            continue
+        pos = np.minimum(np.searchsorted(seg.terms, query_ids), len(seg.terms) - 1)
+        for j in np.flatnonzero(seg.terms[pos] == query_ids).tolist():
+            k = int(pos[j])
+            out[j].append((s, int(seg.ptr[k]), int(seg.ptr[k + 1])))
+    return out
+
+
+def scores_of(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarray, weights: np.ndarray,
+              avgdl: float, rows: np.ndarray) -> np.ndarray:
+    """BM25 of the given global rows only (as add_scores would give them), by binary search in the postings."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.zeros(len(rows), dtype=np.float32)
+    if not len(rows):
+        return out
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    seg_of = np.searchsorted(starts, sorted_rows, side="right") - 1
+    acc = np.zeros(len(rows), dtype=np.float32)
+    for j, ranges in enumerate(_term_ranges(segments, query_ids)):
+        for s, a, z in ranges:
+            sel = np.flatnonzero(seg_of == s)
+            if len(sel):
+                acc[sel] += _lookup(segments[s], a, z, sorted_rows[sel] - starts[s], float(weights[j]), avgdl)
+    out[order] = acc
+    return out
+
+
+EXHAUSTIVE_BELOW = 200_000  # postings: under this, scoring them all costs less than pruning's bookkeeping
+
+
+def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarray, weights: np.ndarray,
+          avgdl: float, k: int, live: np.ndarray, also: np.ndarray | None = None,
+          exhaustive_below: int = EXHAUSTIVE_BELOW) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k best live rows by BM25 with a score above 0 (global row ids, best first, ties to the
+    lower row), their scores, and the scores of the rows `also` (e.g. the dense candidates): equal to
+    ranking add_scores' full array, without reading every posting of every query term.
+
+    MaxScore (Turtle & Flood 1995): each term's contribution is bounded by its idf times the largest
+    saturation tf / (tf + norm) among its postings, stored per segment at build time and scaled up
+    when the collection's average length has grown since (the saturation grows at most in
+    proportion). Terms are taken by falling bound and scored over all their postings until the
+    bounds of the rest add up to less than the k-th best partial score: no row outside the rows
+    seen so far can then reach the top k. The rest (typically single characters and common words,
+    the longest lists) are looked up by binary search for the surviving candidates only, which are
+    dropped as soon as their score plus what is left to add falls below the k-th best.
+    """
+    query_ids = np.asarray(query_ids, dtype=np.int64)
+    also = np.zeros(0, np.int64) if also is None else np.asarray(also, dtype=np.int64)
+    if not len(query_ids) or k <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(also), np.float32)
+    ranges = _term_ranges(segments, query_ids)
+    if sum(z - a for rs in ranges for _, a, z in rs) < exhaustive_below:
+        full = np.zeros(int(starts[-1]), dtype=np.float32)
+        for j, rs in enumerate(ranges):
+            for s, a, z in rs:
+                rows, contrib = _contributions(segments[s], a, z, float(weights[j]), avgdl)
+                full[int(starts[s]) + rows] += contrib
+        full[~live] = 0.0
+        rows = np.flatnonzero(full > 0)
+        if len(rows) > k:  # all rows tying with the k-th, so the lower rows win the tie below
+            rows = rows[full[rows] >= -np.partition(-full[rows], k - 1)[k - 1]]
+        rows = rows[np.lexsort((rows, -full[rows]))][:k]
+        return rows, full[rows], full[also]
+    upper = np.zeros(len(query_ids), dtype=np.float64)
+    for j, rs in enumerate(ranges):
+        for s, a, z in rs:
+            seg = segments[s]
+            t = int(np.searchsorted(seg.terms, query_ids[j]))
+            scale = max(1.0, avgdl / seg.bound_avgdl)
+            upper[j] = max(upper[j], float(weights[j]) * float(seg.bound[t]) * scale)
+    upper *= 1.0 + 1e-4  # float32 rounding in the scores must never exceed a bound
+    order = sorted((j for j in range(len(query_ids)) if ranges[j]), key=lambda j: (-upper[j], int(query_ids[j])))
+    rest = [float(upper[j]) for j in order]
+    tail = np.concatenate([np.cumsum(rest[::-1])[::-1], [0.0]]) if rest else np.zeros(1)  # tail[i] = bound of order[i:]
+
+    def kth(values: np.ndarray) -> float:
+        return float(np.partition(values, len(values) - k)[len(values) - k]) if len(values) >= k else 0.0
+
+    # Essential terms: every posting.
+    parts_rows: list[np.ndarray] = []
+    parts_scores: list[np.ndarray] = []
+    cand = np.zeros(0, np.int64)
+    score = np.zeros(0, np.float32)
+    theta = 0.0
+    i = 0
+    while i < len(order):
+        j = order[i]
+        for s, a, z in ranges[j]:
+            rows, contrib = _contributions(segments[s], a, z, float(weights[j]), avgdl)
+            parts_rows.append(rows.astype(np.int64) + int(starts[s]))
+            parts_scores.append(contrib.astype(np.float32))
+        i += 1
+        all_rows = np.concatenate(parts_rows)
+        cand, inverse = np.unique(all_rows, return_inverse=True)
+        score = np.bincount(inverse, weights=np.concatenate(parts_scores), minlength=len(cand)).astype(np.float32)
+        parts_rows, parts_scores = [cand], [score]
+        theta = kth(score[live[cand]])
+        if tail[i] < theta:
+            break
+    keep = live[cand] & (score + tail[i] >= theta)
+    cand, score = cand[keep], score[keep]
+    # Non-essential terms: only the surviving candidates, by binary search.
+    seg_of = np.searchsorted(starts, cand, side="right") - 1
+    while i < len(order) and len(cand):
+        j = order[i]
+        for s, a, z in ranges[j]:
+            sel = np.flatnonzero(seg_of == s)
+            if len(sel):
+                score[sel] += _lookup(segments[s], a, z, cand[sel] - starts[s], float(weights[j]), avgdl)
+        i += 1
+        theta = max(theta, kth(score))
+        keep = score + tail[i] >= theta
+        cand, score, seg_of = cand[keep], score[keep], seg_of[keep]
+    best = np.lexsort((cand, -score))[:k]
+    cand, score = cand[best], score[best]
+    keep = score > 0
+    extra = scores_of(segments, starts, query_ids, weights, avgdl, also)
+    return cand[keep], score[keep], np.where(live[also], extra, 0.0).astype(np.float32)

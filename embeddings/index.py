@@ -35,7 +35,7 @@ from embeddings.store import Store, write_store
 from embeddings.tokens import Tokenizer, discover_user_words
 from embeddings.vocab import Vocabulary
 
-FORMAT_VERSION = 5  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary
+FORMAT_VERSION = 6  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary; 6: term bounds
 FLAT_LIMIT = 20_000  # exact search in segments up to here; IVF (scalar-quantised) beyond
 SEGMENT_ROWS = 100_000  # new files are grouped into segments of at most this many passages
 MAX_PER_CLASS = 8  # more small segments than this of one size class are rebuilt as one
@@ -600,7 +600,7 @@ def _build_segment(folder: Path, group: list[_Part], tokenizer: Tokenizer, vocab
     np.save(folder / "sentence_ptr.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
     step("wrote-vectors")
     post = bm25.postings(token_ids)
-    for name in ("terms", "ptr", "rows", "tf", "doclen"):
+    for name in ("terms", "ptr", "rows", "tf", "doclen", "bound"):
         np.save(folder / f"postings.{name}.npy", getattr(post, name))
     lengths = np.fromiter((len(s) for s in sent_ids), dtype=np.int64, count=len(sent_ids))
     np.save(folder / "sentence_tokens.npy", np.concatenate(sent_ids) if sent_ids else np.zeros(0, np.int32))
@@ -621,7 +621,7 @@ def _build_segment(folder: Path, group: list[_Part], tokenizer: Tokenizer, vocab
         row += len(part.passages)
         drow += len(part.docs)
     info = {"name": folder.name, "rows": len(passages), "sentences": len(sentence_texts), "index_type": index_type,
-            "user_words": sorted(set().union(*(p.words for p in group))), "files": files}
+            "bound_avgdl": post.bound_avgdl, "user_words": sorted(set().union(*(p.words for p in group))), "files": files}
     _write_json(folder / "segment.json", {**info, "cut_with": list(tokenizer.user_words)})
     return info, embedded, cut
 
@@ -665,8 +665,10 @@ class Segment:
         self.info = _read_json(self.path / "segment.json")
         self.rows = int(self.info["rows"])
         self.store = Store(self.path / "store.sqlite")
-        load = lambda name: np.load(self.path / f"{name}.npy", mmap_mode="r")  # noqa: E731
-        self.postings = bm25.Postings(*(load(f"postings.{k}") for k in ("terms", "ptr", "rows", "tf", "doclen")))
+        # Plain arrays over the mapping: numpy's memmap subclass costs microseconds per slice.
+        load = lambda name: np.asarray(np.load(self.path / f"{name}.npy", mmap_mode="r"))  # noqa: E731
+        self.postings = bm25.Postings(*(load(f"postings.{k}") for k in ("terms", "ptr", "rows", "tf", "doclen", "bound")),
+                                      float(self.info["bound_avgdl"]))
         self.vectors = load("vectors")
         self.sentence_vectors = load("sentence_vectors")
         self.sentence_ptr = load("sentence_ptr")
@@ -679,6 +681,7 @@ class Segment:
                 ivf = faiss.extract_index_ivf(self.dense)
                 ivf.nprobe = nprobe(ivf.nlist)
         if (len(self.postings.doclen) != self.rows or self.vectors.shape[0] != self.rows
+                or len(self.postings.bound) != len(self.postings.terms)
                 or len(self.sentence_ptr) != self.rows + 1 or self.sentence_vectors.shape[0] != int(self.sentence_ptr[-1])
                 or len(self.sentence_token_ptr) != int(self.sentence_ptr[-1]) + 1
                 or (self.dense is not None and self.dense.ntotal != self.rows)):
@@ -823,7 +826,8 @@ class Index:
         return bm25.idf(self.df[term_ids].astype(np.float64), self.live_count)
 
     def bm25_scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 of every row for the query tokens (0 for deleted rows)."""
+        """BM25 of every row for the query tokens (0 for deleted rows): reads every posting of every
+        token, so questions use bm25_top; this is for evaluation and as its reference."""
         out = np.zeros(self.rows, dtype=np.float32)
         ids = np.asarray([i for i in self.vocab.ids(tokens) if i is not None], dtype=np.int64)
         if not len(ids) or not self.live_count:
@@ -833,6 +837,21 @@ class Index:
             bm25.add_scores(out[self.starts[k]:self.starts[k + 1]], seg.postings, ids, weights, self.avgdl)
         out[self.dead_rows] = 0.0
         return out
+
+    def _query_terms(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct known term ids of the tokens and their weights (idf times repeats, as add_scores counts them)."""
+        ids = np.asarray([i for i in self.vocab.ids(tokens) if i is not None], dtype=np.int64)
+        if not len(ids) or not self.live_count:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        unique, counts = np.unique(ids, return_counts=True)
+        return unique, self.idf(unique) * counts
+
+    def bm25_top(self, tokens: list[str], k: int, also: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The k live rows with the highest BM25 score above 0 (best first, ties to the lower row), their
+        scores, and the scores of the rows `also` (0 for deleted rows)."""
+        ids, weights = self._query_terms(tokens)
+        return bm25.top_k([s.postings for s in self.segments], self.starts, ids, weights, self.avgdl, k, self.live,
+                          np.asarray(also, dtype=np.int64))
 
     def dense_search(self, query_vector: np.ndarray, k: int) -> list[int]:
         """Rows of the k live passages nearest the query (by each segment's FAISS index), best first."""

@@ -79,6 +79,7 @@ class Searcher:
         self.weight = weight
         self.candidates = candidates
         self._shingles: dict[int, frozenset[str]] = {}  # by row: the same passages come back question after question
+        self._duplicates: dict[tuple[int, int], bool] = {}  # and so do the same pairs of them
 
     def shingles(self, p: Passage) -> frozenset[str]:
         found = self._shingles.get(p.row)
@@ -86,6 +87,15 @@ class Searcher:
             if len(self._shingles) > 200_000:
                 self._shingles = {}
             found = self._shingles[p.row] = shingles(p.text)
+        return found
+
+    def duplicates(self, p: Passage, q: Passage) -> bool:
+        key = (p.row, q.row) if p.row < q.row else (q.row, p.row)
+        found = self._duplicates.get(key)
+        if found is None:
+            if len(self._duplicates) > 200_000:
+                self._duplicates = {}
+            found = self._duplicates[key] = near_duplicate(self.shingles(p), self.shingles(q))
         return found
 
     def bm25_scores(self, query: str) -> np.ndarray:
@@ -101,31 +111,30 @@ class Searcher:
         if len(self.index) == 0 or not query.strip():
             return []
         weight = self.weight if weight is None else weight
-        bm = self.bm25_scores(query)
+        tokens = self.index.tokenizer.query_tokens(query)
         qv = self.query_vector(query) if query_vector is None else query_vector
         kc = min(self.candidates, n)
-        lex_top = np.argpartition(-bm, kc - 1)[:kc] if n > kc else np.arange(n)
-        lex_top = [int(i) for i in lex_top if bm[i] > 0]
-        cands = sorted(set(lex_top) | set(self.index.dense_search(qv, kc)))
+        near = self.index.dense_search(qv, kc)
+        lex_rows, lex_scores, near_scores = self.index.bm25_top(tokens, kc, also=near)
+        lexical = dict(zip(near, near_scores.tolist()))
+        lexical.update(zip(lex_rows.tolist(), lex_scores.tolist()))
+        cands = sorted(lexical)
         if not cands:
             return []
         cos = self.index.vectors(cands) @ qv
-        cand_bm = bm[cands]
+        cand_bm = np.asarray([lexical[r] for r in cands], dtype=np.float32)
         fused = fuse(cand_bm, cos, weight)
         top = float(cand_bm.max()) if cand_bm.size else 0.0
         order = rank(cands, fused)
         hits: list[Hit] = []
-        kept_shingles: list[frozenset[str]] = []
         dupes: list[list[Passage]] = []
         for pos in order:
             p = self.index.passages[cands[pos]]
             if dedupe:
-                sh = self.shingles(p)
-                match = next((j for j, s in enumerate(kept_shingles) if near_duplicate(sh, s)), None)
+                match = next((j for j, h in enumerate(hits) if self.duplicates(p, h.passage)), None)
                 if match is not None:
                     dupes[match].append(p)
                     continue
-                kept_shingles.append(sh)
                 dupes.append([])
             hits.append(Hit(p, float(fused[pos]), float(cand_bm[pos]), float(cos[pos]),
                             float(cand_bm[pos] / top) if top > 0 else 0.0))

@@ -122,6 +122,7 @@ class Tokenizer:
         self.stop_words = stop_words
         self.user_words = tuple(sorted(set(user_words)))
         self._alias_re, self._alias_table = _alias_pattern(self.aliases)
+        self._recent: dict[str, tuple[str, ...]] = {}
         self._jieba = jieba.Tokenizer()
         freq, total = _dictionary()
         # A copy: the words added below belong to this tokenizer only.
@@ -173,5 +174,12 @@ class Tokenizer:
         return out
 
     def query_tokens(self, text: str) -> list[str]:
-        """Tokens of a question; single-character aliases ("华") count only here, as whole tokens."""
-        return self.tokens(text)
+        """Tokens of a question; single-character aliases ("华") count only here, as whole tokens.
+
+        Remembered for the last questions: search and the composer both cut the same question."""
+        found = self._recent.get(text)
+        if found is None:
+            if len(self._recent) >= 256:
+                self._recent.clear()
+            found = self._recent[text] = tuple(self.tokens(text))
+        return list(found)

@@ -311,16 +311,27 @@ def use_rate() -> float:
     return len(texts) / (time.perf_counter() - t0)
 
 
-def measure(size: int, work: Path, real: list[str], questions_file: Path, peer: bool) -> dict:
-    seeds, index = work / "seeds", work / "index"
-    composition = write_corpus(seeds, size, real)
-    row = {"size": size, **composition}
-    row["build"] = run_child("build", str(seeds), str(index))
+def measure(size: int, work: Path, real: list[str], questions_file: Path, peer: bool, keep: bool = False) -> dict:
+    """One row. With `keep`, the corpus and index stay in `work`, and a later run reuses the build
+    (its figures are those of the run that built it) to measure the query side again."""
+    seeds, index, built = work / "seeds", work / "index", work / "build.json"
+    if keep and built.exists():
+        row = json.loads(built.read_text(encoding="utf-8"))
+        row["build"]["reused"] = True
+    else:
+        if work.exists():
+            shutil.rmtree(work)
+        composition = write_corpus(seeds, size, real)
+        row = {"size": size, **composition}
+        row["build"] = run_child("build", str(seeds), str(index))
+        if keep:
+            built.write_text(json.dumps(row), encoding="utf-8")
     row["query"] = run_child("query", str(index), str(questions_file))
     row["reindex"] = run_child("reindex", str(seeds), str(index))
     if peer:
         row["peer"] = run_child("naive", str(seeds), str(questions_file))
-    shutil.rmtree(work)
+    if not keep:
+        shutil.rmtree(work)
     return row
 
 
@@ -350,6 +361,10 @@ def render(rows: list[dict], rate: float, command: str) -> str:
             f"{f(q['answer_p95_ms'])} / {f(q['answer_p99_ms'])} | {f(q['search_p50_ms'])} | {f(q['compose_p50_ms'])} | "
             f"{q['dense_recall']:.3f} | {f(x['seconds'], 2)} (+ {f(x['reload_s'], 2)}) | {f(q['rss_mb'], 0)} "
             f"({f(q.get('anon_mb'), 0)} / {f(q.get('file_mb'), 0)}) | {q['quote1']:.2f} |")
+    reused = [f"{r['build']['passages']:,}" for r in rows if r["build"].get("reused")]
+    if reused:
+        lines += ["", f"Build figures at {', '.join(reused)} passages are those of an earlier run that built the kept "
+                  "index (`--keep`); everything else was measured in this run."]
     if any("peer" in r for r in rows):
         lines += ["", "Naive peer (rank_bm25 + jieba + flat FAISS, rebuilt on every change) on the same corpora and questions,",
                   "and the ratio peer ÷ this project (above 1: this project is faster):", "",
@@ -400,6 +415,8 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="write the section of docs/benchmarks.md and the plot")
     parser.add_argument("--from-log", type=Path, help="render the rows a run printed (one JSON object per line) "
                         "instead of measuring; with --write, rewrite the section from them")
+    parser.add_argument("--keep", type=Path, help="keep corpora and indexes in this folder; a later run with the "
+                        "same folder reuses each size's build and measures the rest again")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -433,7 +450,8 @@ def main() -> int:
         qfile = Path(tmp) / "questions.json"
         qfile.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
         for size in sizes:
-            row = measure(size, Path(tmp) / f"n{size}", real, qfile, peer=size <= args.peer_max)
+            work = (args.keep or Path(tmp)) / f"n{size}"
+            row = measure(size, work, real, qfile, peer=size <= args.peer_max, keep=args.keep is not None)
             print(json.dumps(row), flush=True)
             rows.append(row)
             text = render(rows, rate, command)

@@ -90,22 +90,25 @@ def _contributions(seg: Postings, a: int, z: int, w: float, avgdl: float, k1: fl
 def _lookup(seg: Postings, a: int, z: int, local: np.ndarray, w: float, avgdl: float, k1: float = K1, b: float = B):
     """Contributions of one term to the given sorted segment-local rows (0 where the term is absent)."""
     rows = seg.rows[a:z]
+    # the needles in the haystack's dtype: otherwise numpy converts the whole posting list per call
+    local = local.astype(rows.dtype)
     pos = np.minimum(np.searchsorted(rows, local), len(rows) - 1)
     found = rows[pos] == local
     tf = np.where(found, seg.tf[a + pos], 0.0).astype(np.float32)
     return w * tf / (tf + k1 * ((1.0 - b) + b * seg.doclen[local] / avgdl))
 
 
-def _term_ranges(segments: Sequence[Postings], query_ids: np.ndarray) -> list[list[tuple[int, int, int]]]:
-    """For each query term, the (segment, start, end) of its postings in every segment that has it."""
-    out: list[list[tuple[int, int, int]]] = [[] for _ in query_ids]
+def _term_ranges(segments: Sequence[Postings], query_ids: np.ndarray) -> list[list[tuple[int, int, int, int]]]:
+    """For each query term, the (segment, term position, start, end) of its postings in every segment that has it."""
+    out: list[list[tuple[int, int, int, int]]] = [[] for _ in query_ids]
     for s, seg in enumerate(segments):
         if len(seg.terms) == 0:
             continue
-        pos = np.minimum(np.searchsorted(seg.terms, query_ids), len(seg.terms) - 1)
-        for j in np.flatnonzero(seg.terms[pos] == query_ids).tolist():
+        ids = query_ids.astype(seg.terms.dtype)
+        pos = np.minimum(np.searchsorted(seg.terms, ids), len(seg.terms) - 1)
+        for j in np.flatnonzero(seg.terms[pos] == ids).tolist():
             k = int(pos[j])
-            out[j].append((s, int(seg.ptr[k]), int(seg.ptr[k + 1])))
+            out[j].append((s, k, int(seg.ptr[k]), int(seg.ptr[k + 1])))
     return out
 
 
@@ -121,7 +124,7 @@ def scores_of(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.nd
     seg_of = np.searchsorted(starts, sorted_rows, side="right") - 1
     acc = np.zeros(len(rows), dtype=np.float32)
     for j, ranges in enumerate(_term_ranges(segments, query_ids)):
-        for s, a, z in ranges:
+        for s, _, a, z in ranges:
             sel = np.flatnonzero(seg_of == s)
             if len(sel):
                 acc[sel] += _lookup(segments[s], a, z, sorted_rows[sel] - starts[s], float(weights[j]), avgdl)
@@ -130,6 +133,7 @@ def scores_of(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.nd
 
 
 EXHAUSTIVE_BELOW = 200_000  # postings: under this, scoring them all costs less than pruning's bookkeeping
+SAMPLE_ROWS = 2_000  # rows whose k-th best partial score bounds the final k-th best from below
 
 
 def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarray, weights: np.ndarray,
@@ -153,10 +157,10 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     if not len(query_ids) or k <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(also), np.float32)
     ranges = _term_ranges(segments, query_ids)
-    if sum(z - a for rs in ranges for _, a, z in rs) < exhaustive_below:
+    if sum(z - a for rs in ranges for _, _, a, z in rs) < exhaustive_below:
         full = np.zeros(int(starts[-1]), dtype=np.float32)
         for j, rs in enumerate(ranges):
-            for s, a, z in rs:
+            for s, _, a, z in rs:
                 rows, contrib = _contributions(segments[s], a, z, float(weights[j]), avgdl)
                 full[int(starts[s]) + rows] += contrib
         full[~live] = 0.0
@@ -167,9 +171,8 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
         return rows, full[rows], full[also]
     upper = np.zeros(len(query_ids), dtype=np.float64)
     for j, rs in enumerate(ranges):
-        for s, a, z in rs:
+        for s, t, a, z in rs:
             seg = segments[s]
-            t = int(np.searchsorted(seg.terms, query_ids[j]))
             scale = max(1.0, avgdl / seg.bound_avgdl)
             upper[j] = max(upper[j], float(weights[j]) * float(seg.bound[t]) * scale)
     upper *= 1.0 + 1e-4  # float32 rounding in the scores must never exceed a bound
@@ -180,34 +183,38 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     def kth(values: np.ndarray) -> float:
         return float(np.partition(values, len(values) - k)[len(values) - k]) if len(values) >= k else 0.0
 
-    # Essential terms: every posting.
-    parts_rows: list[np.ndarray] = []
-    parts_scores: list[np.ndarray] = []
-    cand = np.zeros(0, np.int64)
-    score = np.zeros(0, np.float32)
+    # Essential terms: every posting, into one accumulator over all rows. The k-th best partial
+    # score among a fixed sample (the rows of the rarest terms, where the best rows usually are)
+    # is a lower bound of the final k-th best score that stays cheap to recompute after each term.
+    n = int(starts[-1])
+    acc = np.zeros(n, dtype=np.float32)
+    seen = np.zeros(n, dtype=bool)
+    sample: np.ndarray | None = None
     theta = 0.0
     i = 0
     while i < len(order):
         j = order[i]
-        for s, a, z in ranges[j]:
+        for s, _, a, z in ranges[j]:
             rows, contrib = _contributions(segments[s], a, z, float(weights[j]), avgdl)
-            parts_rows.append(rows.astype(np.int64) + int(starts[s]))
-            parts_scores.append(contrib.astype(np.float32))
+            rows = rows + int(starts[s])  # a term's rows are distinct, so += adds each once
+            acc[rows] += contrib
+            seen[rows] = True
         i += 1
-        all_rows = np.concatenate(parts_rows)
-        cand, inverse = np.unique(all_rows, return_inverse=True)
-        score = np.bincount(inverse, weights=np.concatenate(parts_scores), minlength=len(cand)).astype(np.float32)
-        parts_rows, parts_scores = [cand], [score]
-        theta = kth(score[live[cand]])
-        if tail[i] < theta:
-            break
-    keep = live[cand] & (score + tail[i] >= theta)
+        if sample is None and (i == len(order) or int(seen.sum()) >= SAMPLE_ROWS):
+            sample = np.flatnonzero(seen & live)
+        if sample is not None:
+            theta = kth(acc[sample])
+            if tail[i] < theta:
+                break
+    cand = np.flatnonzero(seen & live)
+    score = acc[cand]
+    keep = score + tail[i] >= theta
     cand, score = cand[keep], score[keep]
     # Non-essential terms: only the surviving candidates, by binary search.
     seg_of = np.searchsorted(starts, cand, side="right") - 1
     while i < len(order) and len(cand):
         j = order[i]
-        for s, a, z in ranges[j]:
+        for s, _, a, z in ranges[j]:
             sel = np.flatnonzero(seg_of == s)
             if len(sel):
                 score[sel] += _lookup(segments[s], a, z, cand[sel] - starts[s], float(weights[j]), avgdl)

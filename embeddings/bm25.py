@@ -191,7 +191,7 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     seen = np.zeros(n, dtype=bool)
     sample: np.ndarray | None = None
     theta = 0.0
-    i = 0
+    i = read = 0
     while i < len(order):
         j = order[i]
         for s, _, a, z in ranges[j]:
@@ -199,8 +199,9 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
             rows = rows + int(starts[s])  # a term's rows are distinct, so += adds each once
             acc[rows] += contrib
             seen[rows] = True
+            read += z - a
         i += 1
-        if sample is None and (i == len(order) or int(seen.sum()) >= SAMPLE_ROWS):
+        if sample is None and (i == len(order) or read >= SAMPLE_ROWS):
             sample = np.flatnonzero(seen & live)
         if sample is not None:
             theta = kth(acc[sample])

@@ -31,6 +31,7 @@ class Vocabulary:
         self._extra: dict[str, int] = {w: self._base + k for k, w in enumerate(added)}
         self._pos: np.ndarray | None = None  # id → position in the sorted array, built on first use
         self._memo: dict[str, int] = {}  # build-time lookups
+        self._words_memo: dict[int, str] = {}  # id → term, for question time (ids never change)
 
     @classmethod
     def empty(cls) -> "Vocabulary":
@@ -71,6 +72,18 @@ class Vocabulary:
 
     def __contains__(self, term: str) -> bool:
         return self.get(term) is not None
+
+    def words(self, term_ids: Sequence[int]) -> list[str]:
+        """Terms of many ids (remembered: the same common terms come back sentence after sentence)."""
+        memo = self._words_memo
+        out = [memo.get(i) for i in term_ids]
+        if None in out:
+            if len(memo) > 500_000:
+                memo.clear()
+            for k, i in enumerate(term_ids):
+                if out[k] is None:
+                    out[k] = memo[i] = self.word(i)
+        return out
 
     def word(self, term_id: int) -> str:
         if term_id >= self._base:

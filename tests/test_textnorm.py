@@ -27,3 +27,24 @@ def test_unclosed_quote_does_not_swallow_the_paragraph():
 def test_folding_is_for_matching_only():
     assert normalize("英偉達Ｈ２００晶片") == "英伟达h200晶片"
     assert len(fold_width("ＡＢＣ　")) == 4
+
+
+def test_alias_rewriting_matches_the_plain_word_boundary_rule():
+    """The alias pattern is arranged for speed; it must rewrite exactly as the plain rule does: the
+    longest alias first, and a Latin alias only where no letter or digit touches it."""
+    import random
+    import re
+
+    from embeddings.tokens import ALIASES, _alias_pattern
+
+    fast, table = _alias_pattern(ALIASES)
+    multi = sorted((v for v in table if len(v) > 1), key=len, reverse=True)
+    latin = [v for v in multi if re.fullmatch(r"[a-z0-9 .]+", v)]
+    plain = re.compile("|".join([re.escape(v) for v in multi if v not in latin]
+                                + [rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])" for v in latin]))
+    assert latin  # the Latin rule is exercised
+    rng = random.Random(0)
+    pieces = list("ab z09. ") + multi + list("的是中美")
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        assert fast.sub(lambda m: table[m.group(0)], text) == plain.sub(lambda m: table[m.group(0)], text), text

@@ -233,15 +233,32 @@ class Composer:
         self.calibration = calibration if calibration is not None else load_calibration()
         self.scorer = self.calibration.get("scorer", DEFAULT_SCORER)
         self._token_cache: dict[str, frozenset[str]] = {}  # clause windows → their tokens, shared by questions
-        self._sentence_cache: dict[tuple[int, int], frozenset[str]] = {}
+        self._sentence_cache: dict[int, tuple[frozenset[str], ...]] = {}
+        self._candidate_tokens: dict[tuple[int, int, bool], tuple[frozenset[str], frozenset[str]]] = {}
         self._canonical: dict[str, str] = {}
         self._words: dict[frozenset[str], frozenset[str]] = {}
         self._paragraphs: dict[tuple[str, int], frozenset[str]] = {}
 
     def sentence_tokens(self, passage, i: int) -> frozenset[str]:
         """Tokens of the passage's i-th sentence, as stored in the index at build time."""
-        return remember(self._sentence_cache, (passage.row, i), lambda: frozenset(
-            self.index.vocab.words(self.index.sentence_token_ids(passage.row, i).tolist())))
+        def read() -> tuple[frozenset[str], ...]:
+            ids = self.index.sentences_token_ids(passage.row)
+            words = self.index.vocab.words(np.concatenate(ids).tolist()) if ids else []
+            cuts = np.cumsum([0, *(len(x) for x in ids)]).tolist()
+            return tuple(frozenset(words[a:b]) for a, b in zip(cuts, cuts[1:]))
+
+        return remember(self._sentence_cache, passage.row, read)[i]
+
+    def candidate_tokens(self, passage, i: int, pair: bool) -> tuple[frozenset[str], frozenset[str]]:
+        """(tokens, jieba words) of the i-th sentence, or of it and the next one as a pair."""
+        def make() -> tuple[frozenset[str], frozenset[str]]:
+            if pair:  # a pair's sets are the unions of its two sentences' sets
+                a, b = self.candidate_tokens(passage, i, False), self.candidate_tokens(passage, i + 1, False)
+                return a[0] | b[0], a[1] | b[1]
+            toks = self.sentence_tokens(passage, i)
+            return toks, self.words_of(toks)
+
+        return remember(self._candidate_tokens, (passage.row, i, pair), make)
 
     def paragraph_tokens(self, passage) -> frozenset[str]:
         """Tokens of the passage's whole paragraph, from the tokens the index stored for each of its
@@ -317,16 +334,17 @@ class Composer:
                 raw.append((rank, hit, a, b, False, first, i))
                 if i + 1 < len(sents) and sents[i + 1][1] - sents[i][0] <= MAX_QUOTE_CHARS:
                     raw.append((rank, hit, sents[i][0], sents[i + 1][1], True, False, i))
-        texts, token_sets = [], []
+        texts, token_sets, word_sets = [], [], []
         for rank, h, a, b, pair, _, i in raw:
             texts.append(paras[rank].text[a:b])
             sa, sb = h.passage.sentences[i]
-            if pair:  # the set of a pair's tokens is the union of its two sentences' sets
-                token_sets.append(self.sentence_tokens(h.passage, i) | self.sentence_tokens(h.passage, i + 1))
-            elif (a, b) == (h.passage.start + sa, h.passage.start + sb):
-                token_sets.append(self.sentence_tokens(h.passage, i))
+            if pair or (a, b) == (h.passage.start + sa, h.passage.start + sb):
+                toks, words = self.candidate_tokens(h.passage, i, pair)
             else:  # a clause window of a long sentence: cut now
-                token_sets.append(self.token_set(texts[-1]))
+                toks = self.token_set(texts[-1])
+                words = self.words_of(toks)
+            token_sets.append(toks)
+            word_sets.append(words)
         # Local weight: a question word found in most sentences of the paragraph names the topic,
         # not the answer; words that pick out one sentence matter more.
         para_sent_tokens: dict[tuple[str, int], list[set[str]]] = {}
@@ -345,11 +363,12 @@ class Composer:
         weights = [self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES]
         bias = self.scorer.get("bias", 0.0)
         out = []
-        for (rank, hit, a, b, pair, first, _), text, toks, cos in zip(raw, texts, token_sets, dense):
+        typed_q = qtype in _TYPE_PATTERNS  # else both typed features are 0 and need no folded text
+        for (rank, hit, a, b, pair, first, _), text, toks, words, cos in zip(raw, texts, token_sets, word_sets, dense):
             # a one-sentence passage has nothing to tell apart locally
             key = (hit.passage.doc_id, hit.passage.paragraph)
             local = local_of.get(key, q_words)
-            norm = self.canonical(text)
+            norm = self.canonical(text) if typed_q else ""
             f = {
                 "coverage": weighted_coverage(q_words, toks),
                 "bigram_coverage": weighted_coverage(q_bigrams, toks),
@@ -362,7 +381,7 @@ class Composer:
                 "first_sentence": 1.0 if first else 0.0,
                 "listy": 1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
                 "titled": 1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
-                "novelty": min(1.0, len(self.words_of(toks) - q_keys) / 8.0),
+                "novelty": min(1.0, len(words - q_keys) / 8.0),
                 "focus": len(focus & toks) / len(focus) if focus else 0.0,
                 "typed_near": typed_near(qtype, norm, q_norm, near_words & toks),
             }

@@ -913,6 +913,14 @@ class Index:
         return np.asarray(seg.sentence_vectors[int(seg.sentence_ptr[local]):int(seg.sentence_ptr[local + 1])],
                           dtype=np.float32)
 
+    def sentences_token_ids(self, row: int) -> list[np.ndarray]:
+        """Token ids of each sentence of the passage, read in one slice."""
+        seg, local = self.locate(row)
+        a, b = int(seg.sentence_ptr[local]), int(seg.sentence_ptr[local + 1])
+        ptr = np.asarray(seg.sentence_token_ptr[a:b + 1])
+        flat = np.asarray(seg.sentence_tokens[int(ptr[0]):int(ptr[-1])])
+        return np.split(flat, (ptr[1:-1] - ptr[0]).tolist())
+
     def sentence_token_ids(self, row: int, i: int) -> np.ndarray:
         seg, local = self.locate(row)
         s = int(seg.sentence_ptr[local]) + i

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Sequence
@@ -54,9 +55,12 @@ def rank(candidates: Sequence[int], fused: np.ndarray) -> list[int]:
     return sorted(range(len(candidates)), key=lambda i: (-float(fused[i]), candidates[i]))
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() plus "_"
+
+
 def shingles(text: str, n: int = 3) -> frozenset[str]:
-    t = "".join(ch for ch in normalize(text) if ch.isalnum())
-    return frozenset(t[i:i + n] for i in range(max(1, len(t) - n + 1)))
+    t = _NOT_ALNUM.sub("", normalize(text))
+    return frozenset([t[i:i + n] for i in range(max(1, len(t) - n + 1))])
 
 
 def near_duplicate(a: frozenset[str], b: frozenset[str], threshold: float = DUPLICATE_JACCARD) -> bool:

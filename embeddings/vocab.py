@@ -80,21 +80,30 @@ class Vocabulary:
         if None in out:
             if len(memo) > 500_000:
                 memo.clear()
-            for k, i in enumerate(term_ids):
+            missing = [k for k, w in enumerate(out) if w is None]
+            plain = [k for k in missing if term_ids[k] < self._base and term_ids[k] not in self._long_by_id]
+            if plain:  # one gather from the sorted array instead of one lookup per term
+                rows = self._positions()[np.asarray([term_ids[k] for k in plain], dtype=np.int64)]
+                for k, raw in zip(plain, self._words[rows].tolist()):
+                    out[k] = memo[term_ids[k]] = raw.decode("utf-8")
+            for k in missing:
                 if out[k] is None:
-                    out[k] = memo[i] = self.word(i)
+                    out[k] = memo[term_ids[k]] = self.word(term_ids[k])
         return out
+
+    def _positions(self) -> np.ndarray:
+        if self._pos is None:
+            pos = np.zeros(self._base, dtype=np.int64)
+            pos[np.asarray(self._ids, dtype=np.int64)] = np.arange(len(self._ids))
+            self._pos = pos
+        return self._pos
 
     def word(self, term_id: int) -> str:
         if term_id >= self._base:
             return self._added[term_id - self._base]
         if term_id in self._long_by_id:
             return self._long_by_id[term_id]
-        if self._pos is None:
-            pos = np.zeros(self._base, dtype=np.int64)
-            pos[np.asarray(self._ids, dtype=np.int64)] = np.arange(len(self._ids))
-            self._pos = pos
-        return bytes(self._words[int(self._pos[term_id])]).decode("utf-8")
+        return bytes(self._words[int(self._positions()[term_id])]).decode("utf-8")
 
     def ids_adding(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of `terms`, giving unseen ones the next ids (build time: lookups are remembered)."""

@@ -142,6 +142,7 @@ def test_vocabulary_consolidates_added_terms_without_changing_ids(tmp_path, monk
     assert json.loads((tmp_path / "b" / "vocab.added.json").read_text())["added"] == []
     assert again.ids(["乙", "甲", "丙", "丁", "戊", "己"]) == [*first, more[0], more[2], more[3]]
     assert [again.word(i) for i in range(6)] == ["乙", "甲", "丙", "丁", "戊", "己"]
+    assert again.words([5, 0, 5, 3]) == ["己", "乙", "己", "丁"] == again.words([5, 0, 5, 3])  # memo on the 2nd call
 
 
 def test_ivf_finds_what_exact_search_finds():

@@ -317,7 +317,7 @@ def measure(size: int, work: Path, real: list[str], questions_file: Path, peer: 
     seeds, index, built = work / "seeds", work / "index", work / "build.json"
     if keep and built.exists():
         row = json.loads(built.read_text(encoding="utf-8"))
-        row["build"]["reused"] = True
+        row["build"]["reused"] = True  # and row["reindexed"]: one-file reindexes earlier runs applied to it
     else:
         if work.exists():
             shutil.rmtree(work)
@@ -328,6 +328,10 @@ def measure(size: int, work: Path, real: list[str], questions_file: Path, peer: 
             built.write_text(json.dumps(row), encoding="utf-8")
     row["query"] = run_child("query", str(index), str(questions_file))
     row["reindex"] = run_child("reindex", str(seeds), str(index))
+    if keep:
+        kept = json.loads(built.read_text(encoding="utf-8"))
+        kept["reindexed"] = kept.get("reindexed", 0) + 1
+        built.write_text(json.dumps(kept), encoding="utf-8")
     if peer:
         row["peer"] = run_child("naive", str(seeds), str(questions_file))
     if not keep:
@@ -361,10 +365,12 @@ def render(rows: list[dict], rate: float, command: str) -> str:
             f"{f(q['answer_p95_ms'])} / {f(q['answer_p99_ms'])} | {f(q['search_p50_ms'])} | {f(q['compose_p50_ms'])} | "
             f"{q['dense_recall']:.3f} | {f(x['seconds'], 2)} (+ {f(x['reload_s'], 2)}) | {f(q['rss_mb'], 0)} "
             f"({f(q.get('anon_mb'), 0)} / {f(q.get('file_mb'), 0)}) | {q['quote1']:.2f} |")
-    reused = [f"{r['build']['passages']:,}" for r in rows if r["build"].get("reused")]
+    reused = [r for r in rows if r["build"].get("reused")]
     if reused:
-        lines += ["", f"Build figures at {', '.join(reused)} passages are those of an earlier run that built the kept "
-                  "index (`--keep`); everything else was measured in this run."]
+        lines += ["", "Build figures at " + ", ".join(f"{r['build']['passages']:,}" for r in reused) + " passages are "
+                  "those of an earlier run that built the kept index (`--keep`); everything else was measured in this "
+                  "run, on that index after " + ", ".join(str(r.get("reindexed", 0)) for r in reused) + " earlier "
+                  "one-file reindex(es) (each leaves the changed file in a small segment of its own)."]
     if any("peer" in r for r in rows):
         lines += ["", "Naive peer (rank_bm25 + jieba + flat FAISS, rebuilt on every change) on the same corpora and questions,",
                   "and the ratio peer ÷ this project (above 1: this project is faster):", "",

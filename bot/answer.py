@@ -265,6 +265,9 @@ class Composer:
         sentences (over the paragraph's live passages, which are adjacent rows): a paragraph is not cut
         again at question time (a long one took ~10 ms on first sight)."""
         def union() -> frozenset[str]:
+            para = self.index.paragraph(passage)
+            if self.index.stale_cut[self.index.segment_of(passage.row)]:
+                return self.token_set(para.text)  # stored before a user word was learnt: cut again
             rows = [passage.row]
             for step in (-1, 1):
                 r = passage.row + step
@@ -275,10 +278,14 @@ class Composer:
                     rows.append(r)
                     r += step
             out: set[str] = set()
+            covered = set()
             for r in rows:
                 p = self.index.passage(r)
-                for i in range(len(p.sentences)):
+                for i, (a, b) in enumerate(p.sentences):
                     out |= self.sentence_tokens(p, i)
+                    covered.add((p.start + a, p.start + b))
+            if covered != set(para.sentences or [(0, len(para.text))]):
+                return self.token_set(para.text)  # a passage of it was folded into an identical one
             return frozenset(out)
 
         return remember(self._paragraphs, (passage.doc_id, passage.paragraph), union)
@@ -297,7 +304,7 @@ class Composer:
 
     def idf(self, token: str) -> float:
         df = self._df_of(token)
-        n = max(1, len(self.index))
+        n = max(1, self.index.rows)  # the rows df counts (see Index.idf)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def _df_of(self, token: str) -> int:
@@ -317,7 +324,7 @@ class Composer:
         if not hits or not (q_words or q_bigrams):
             return []
         q_norm = self.tokenizer.canonical(question)
-        focus = focus_words(question, self.tokenizer.tokens)
+        focus = focus_words(question, self.tokenizer.query_tokens)
         listy_q = bool(_LIST_Q.search(q_norm))
         titled_q = bool(_TITLE_Q.search(q_norm))
         keep = set(q_words) | set(q_bigrams)
@@ -385,7 +392,7 @@ class Composer:
                 "focus": len(focus & toks) / len(focus) if focus else 0.0,
                 "typed_near": typed_near(qtype, norm, q_norm, near_words & toks),
             }
-            z = bias + sum(w * v for w, v in zip(weights, f.values()))
+            z = bias + sum(w * f[k] for w, k in zip(weights, SCORER_FEATURES))
             out.append(Candidate(rank, hit, a, b, f, z))
         out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
         return out

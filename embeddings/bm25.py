@@ -157,7 +157,8 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     if not len(query_ids) or k <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(also), np.float32)
     ranges = _term_ranges(segments, query_ids)
-    if sum(z - a for rs in ranges for _, _, a, z in rs) < exhaustive_below:
+    # Bounds need weights ≥ 0 (partial scores must only grow); others are scored exhaustively.
+    if sum(z - a for rs in ranges for _, _, a, z in rs) < exhaustive_below or (np.asarray(weights) < 0).any():
         full = np.zeros(int(starts[-1]), dtype=np.float32)
         for j, rs in enumerate(ranges):
             for s, _, a, z in rs:
@@ -179,6 +180,8 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     order = sorted((j for j in range(len(query_ids)) if ranges[j]), key=lambda j: (-upper[j], int(query_ids[j])))
     rest = [float(upper[j]) for j in order]
     tail = np.concatenate([np.cumsum(rest[::-1])[::-1], [0.0]]) if rest else np.zeros(1)  # tail[i] = bound of order[i:]
+    # and a rounding allowance on the whole score, so float32 sums that round onto the k-th score tie as they should
+    tail[:-1] += 1e-5 * tail[0]
 
     def kth(values: np.ndarray) -> float:
         return float(np.partition(values, len(values) - k)[len(values) - k]) if len(values) >= k else 0.0
@@ -209,6 +212,7 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
                 break
     cand = np.flatnonzero(seen & live)
     score = acc[cand]
+    theta = max(theta, kth(score))  # all rows seen now, not just the sample
     keep = score + tail[i] >= theta
     cand, score = cand[keep], score[keep]
     # Non-essential terms: only the surviving candidates, by binary search.

@@ -236,8 +236,11 @@ def choose_index_type(n: int, dim: int) -> str:
     approximate neighbours are re-scored exactly from the stored vectors (see refine)."""
     if n <= FLAT_LIMIT:
         return "Flat"
-    m = max(2, dim // 4)
-    return f"IVF{max(64, int(np.sqrt(n)))},PQ{m - m % 2}x4fs"
+    nlist = max(64, int(np.sqrt(n)))
+    # product codes need a number of sub-vectors that divides the dimension (and is even, for
+    # fast-scan); the most with ≥ 4 dimensions each, else 8-bit scalar codes
+    m = next((m for m in range(dim // 4, 1, -1) if dim % m == 0 and m % 2 == 0), None)
+    return f"IVF{nlist},PQ{m}x4fs" if m else f"IVF{nlist},SQ8"
 
 
 def nprobe(nlist: int) -> int:
@@ -782,6 +785,8 @@ class Index:
             self.live[self.starts[k] + a:self.starts[k] + b] = True
             self._live_doc_rows.setdefault(f["segment"], []).append(tuple(f["doc_rows"]))
         self.live_count = int(self.live.sum())
+        # segments cut before jieba learnt some of the current user words: their stored tokens lack them
+        self.stale_cut = [bool(set(tokenizer.user_words) - set(seg.info.get("cut_with", []))) for seg in segments]
         self.dead_rows = np.flatnonzero(~self.live)  # fixed per generation: not recomputed per question
         self.dead_in = [seg.rows - int(self.live[self.starts[k]:self.starts[k + 1]].sum()) for k, seg in enumerate(segments)]
         # Collection statistics over live passages; a term's df also counts rows of deleted files
@@ -812,10 +817,13 @@ class Index:
     def _doc_ranges(self):
         return [(s, self._live_doc_rows.get(s.name, [])) for s in self.segments]
 
-    def locate(self, row: int) -> tuple[Segment, int]:
-        k = int(np.searchsorted(self.starts, row, side="right")) - 1
+    def segment_of(self, row: int) -> int:
         if not 0 <= row < self.rows:
             raise builtins.IndexError(row)
+        return int(np.searchsorted(self.starts, row, side="right")) - 1
+
+    def locate(self, row: int) -> tuple[Segment, int]:
+        k = self.segment_of(row)
         return self.segments[k], row - int(self.starts[k])
 
     def _passage(self, row: int) -> tuple[Passage, int]:
@@ -843,7 +851,10 @@ class Index:
     # -- scoring ---------------------------------------------------------------------------------
 
     def idf(self, term_ids: np.ndarray) -> np.ndarray:
-        return bm25.idf(self.df[term_ids].astype(np.float64), self.live_count)
+        """Over all rows of the segments, as df counts them (deleted ones until their segment is
+        rebuilt, like Lucene's docCount): with the live count instead, a term in more rows than are
+        live would get a negative weight."""
+        return bm25.idf(self.df[term_ids].astype(np.float64), self.rows)
 
     def bm25_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 of every row for the query tokens (0 for deleted rows): reads every posting of every

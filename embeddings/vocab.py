@@ -76,7 +76,7 @@ class Vocabulary:
     def words(self, term_ids: Sequence[int]) -> list[str]:
         """Terms of many ids (remembered: the same common terms come back sentence after sentence)."""
         memo = self._words_memo
-        out = [memo.get(i) for i in term_ids]
+        out = list(map(memo.get, term_ids))
         if None in out:
             if len(memo) > 500_000:
                 memo.clear()

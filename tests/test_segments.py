@@ -301,3 +301,46 @@ def test_a_segment_name_never_means_two_different_things(seeds, tmp_path):
         for seg in _manifest(index_dir, report.generation)["segments"]:
             files = set(seg["files"])
             assert seen.setdefault(seg["name"], files) == files, seg["name"]
+
+
+def test_negative_weights_are_scored_exhaustively():
+    rows = [np.array([1, 2]), np.array([2, 3])] * 300 + [np.array([4, 5])]
+    seg = bm25.postings(rows)
+    q, w = np.array([2, 4, 5]), np.array([1.0, -0.7, 0.8])
+    live = np.ones(len(rows), dtype=bool)
+    want, full = _exhaustive_top([seg], np.array([0, len(rows)]), q, w, 10.0 / 4, 3, live)
+    got, scores, _ = bm25.top_k([seg], np.array([0, len(rows)]), q, w, 10.0 / 4, 3, live, None, 0)
+    assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("dim", [9, 50, 64, 300, 512])
+def test_index_type_builds_for_any_dimension(dim):
+    kind = index_module.choose_index_type(30_000, dim)
+    vectors = np.random.default_rng(0).normal(size=(2_000, dim)).astype(np.float32)
+    built = build_faiss(vectors, kind.replace(kind.split(",")[0], "IVF16"))  # few lists: fast to train
+    assert built.ntotal == 2_000
+
+
+def test_paragraph_tokens_of_a_segment_cut_before_a_user_word_was_learnt(tmp_path):
+    """A file names a work without its title marks; a later file names it with them, so jieba learns
+    the word. The first file's segment is kept as it was cut; the composer must not read its stale
+    stored tokens as the paragraph's tokens."""
+    from bot.answer import Composer
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("票房快讯\n\n银河守望者计划首周票房三亿元，观众反响热烈。\n\n第二段说的是别的事情。\n",
+                                 encoding="utf-8")
+    build_index(seeds, tmp_path / "index", ENC)
+    (seeds / "b.txt").write_text("上映消息\n\n电影《银河守望者计划》今日在全国各地影院正式上映，首日排片占比超过三成，"
+                                 "多家院线表示预售情况好于预期。\n", encoding="utf-8")
+    build_index(seeds, tmp_path / "index", ENC)
+    index = Index.load(tmp_path / "index", ENC.id)
+    assert "银河守望者计划" in index.tokenizer.user_words
+    composer = Composer(index)
+    old = [p for p in index.passages if "首周票房" in p.text]
+    assert old and index.stale_cut[index.segment_of(old[0].row)]
+    stored = composer.sentence_tokens(old[0], 0)
+    assert "银河守望者计划" not in stored  # what the stale cut holds
+    assert composer.paragraph_tokens(old[0]) == composer.token_set(index.paragraph(old[0]).text)
+    assert "银河守望者计划" in composer.paragraph_tokens(old[0])

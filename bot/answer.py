@@ -119,8 +119,10 @@ def _words(tokens: Sequence[str]) -> list[str]:
     return [t for t in tokens if not t.startswith("#")]
 
 
-def _bigrams(tokens: Sequence[str]) -> set[str]:
-    return {t for t in tokens if t.startswith("#") and len(t) == 3}
+def _bigrams(tokens: Sequence[str]) -> list[str]:
+    # in order of first occurrence: a set's order follows the process's string hashes, and sums of
+    # idf over it would differ in the last bit from one run to the next
+    return list(dict.fromkeys(t for t in tokens if t.startswith("#") and len(t) == 3))
 
 
 def weighted_coverage(terms: dict[str, float], present: set[str] | frozenset[str]) -> float:
@@ -233,41 +235,63 @@ class Composer:
         self.calibration = calibration if calibration is not None else load_calibration()
         self.scorer = self.calibration.get("scorer", DEFAULT_SCORER)
         self._token_cache: dict[str, frozenset[str]] = {}  # clause windows → their tokens, shared by questions
-        self._sentence_cache: dict[int, tuple[frozenset[str], ...]] = {}
-        self._candidate_tokens: dict[tuple[int, int, bool], tuple[frozenset[str], frozenset[str]]] = {}
+        # Candidates' tokens are handled as term keys (the vocabulary id, or the term itself where the
+        # vocabulary lacks it), so the token ids stored per sentence need no decoding to strings.
+        self._sentence_keys: dict[int, tuple[tuple[frozenset, frozenset], ...]] = {}
+        self._pair_keys: dict[tuple[int, int], tuple[frozenset, frozenset]] = {}
+        self._text_keys: dict[str, tuple[frozenset, frozenset]] = {}
         self._canonical: dict[str, str] = {}
-        self._words: dict[frozenset[str], frozenset[str]] = {}
-        self._paragraphs: dict[tuple[str, int], frozenset[str]] = {}
+        self._paragraphs: dict[tuple[str, int], frozenset] = {}
+
+    def keys(self, terms) -> list[int | str]:
+        """The key of each term: its vocabulary id, or the term itself where the vocabulary lacks it
+        (an id never equals a string, so two terms share a key only if they are the same term)."""
+        terms = list(terms)
+        return [t if i is None else i for t, i in zip(terms, self.index.vocab.ids(terms))]
+
+    def sentence_keys(self, passage, i: int) -> tuple[frozenset, frozenset]:
+        """(all token keys, keys of the jieba words) of the passage's i-th sentence, as stored at build time."""
+        def read() -> tuple[tuple[frozenset, frozenset], ...]:
+            ids = self.index.sentences_token_ids(passage.row)
+            gram = self.index.vocab.is_gram(np.concatenate(ids)) if ids else np.zeros(0, bool)
+            out, at = [], 0
+            for x in ids:
+                words = x[~gram[at:at + len(x)]]
+                out.append((frozenset(x.tolist()), frozenset(words.tolist())))
+                at += len(x)
+            return tuple(out)
+
+        return remember(self._sentence_keys, passage.row, read)[i]
 
     def sentence_tokens(self, passage, i: int) -> frozenset[str]:
-        """Tokens of the passage's i-th sentence, as stored in the index at build time."""
-        def read() -> tuple[frozenset[str], ...]:
-            ids = self.index.sentences_token_ids(passage.row)
-            words = self.index.vocab.words(np.concatenate(ids).tolist()) if ids else []
-            cuts = np.cumsum([0, *(len(x) for x in ids)]).tolist()
-            return tuple(frozenset(words[a:b]) for a, b in zip(cuts, cuts[1:]))
+        """Tokens of the passage's i-th sentence as strings (for inspection; answering uses keys)."""
+        return frozenset(self.index.vocab.words(sorted(self.sentence_keys(passage, i)[0])))
 
-        return remember(self._sentence_cache, passage.row, read)[i]
+    def pair_keys(self, passage, i: int) -> tuple[frozenset, frozenset]:
+        """Keys of sentences i and i + 1 together: the unions of their sets."""
+        def make() -> tuple[frozenset, frozenset]:
+            a, b = self.sentence_keys(passage, i), self.sentence_keys(passage, i + 1)
+            return a[0] | b[0], a[1] | b[1]
 
-    def candidate_tokens(self, passage, i: int, pair: bool) -> tuple[frozenset[str], frozenset[str]]:
-        """(tokens, jieba words) of the i-th sentence, or of it and the next one as a pair."""
-        def make() -> tuple[frozenset[str], frozenset[str]]:
-            if pair:  # a pair's sets are the unions of its two sentences' sets
-                a, b = self.candidate_tokens(passage, i, False), self.candidate_tokens(passage, i + 1, False)
-                return a[0] | b[0], a[1] | b[1]
-            toks = self.sentence_tokens(passage, i)
-            return toks, self.words_of(toks)
+        return remember(self._pair_keys, (passage.row, i), make)
 
-        return remember(self._candidate_tokens, (passage.row, i, pair), make)
+    def text_keys(self, text: str) -> tuple[frozenset, frozenset]:
+        """Keys of a text cut now (clause windows of long sentences, stale paragraphs)."""
+        def make() -> tuple[frozenset, frozenset]:
+            toks = self.token_set(text)
+            words = [t for t in toks if not t.startswith("#")]
+            return frozenset(self.keys(toks)), frozenset(self.keys(words))
 
-    def paragraph_tokens(self, passage) -> frozenset[str]:
-        """Tokens of the passage's whole paragraph, from the tokens the index stored for each of its
-        sentences (over the paragraph's live passages, which are adjacent rows): a paragraph is not cut
-        again at question time (a long one took ~10 ms on first sight)."""
-        def union() -> frozenset[str]:
+        return remember(self._text_keys, text, make)
+
+    def paragraph_keys(self, passage) -> frozenset:
+        """Token keys of the passage's whole paragraph, from the tokens the index stored for each of
+        its sentences (over the paragraph's live passages, which are adjacent rows): a paragraph is not
+        cut again at question time (a long one took ~10 ms on first sight)."""
+        def union() -> frozenset:
             para = self.index.paragraph(passage)
             if self.index.stale_cut[self.index.segment_of(passage.row)]:
-                return self.token_set(para.text)  # stored before a user word was learnt: cut again
+                return self.text_keys(para.text)[0]  # stored before a user word was learnt: cut again
             rows = [passage.row]
             for step in (-1, 1):
                 r = passage.row + step
@@ -277,15 +301,15 @@ class Composer:
                         break
                     rows.append(r)
                     r += step
-            out: set[str] = set()
+            out: set[int] = set()
             covered = set()
             for r in rows:
                 p = self.index.passage(r)
                 for i, (a, b) in enumerate(p.sentences):
-                    out |= self.sentence_tokens(p, i)
+                    out |= self.sentence_keys(p, i)[0]
                     covered.add((p.start + a, p.start + b))
             if covered != set(para.sentences or [(0, len(para.text))]):
-                return self.token_set(para.text)  # a passage of it was folded into an identical one
+                return self.text_keys(para.text)[0]  # a passage of it was folded into an identical one
             return frozenset(out)
 
         return remember(self._paragraphs, (passage.doc_id, passage.paragraph), union)
@@ -293,10 +317,6 @@ class Composer:
     def canonical(self, text: str) -> str:
         """Folded, alias-canonical text of a candidate."""
         return remember(self._canonical, text, lambda: self.tokenizer.canonical(text))
-
-    def words_of(self, toks: frozenset[str]) -> frozenset[str]:
-        """The jieba words of a token set (no character n-grams)."""
-        return remember(self._words, toks, lambda: frozenset(_words(list(toks))))
 
     def token_set(self, text: str) -> frozenset[str]:
         """Tokens of a candidate's text (clause windows, paragraphs, titles)."""
@@ -345,13 +365,19 @@ class Composer:
         for rank, h, a, b, pair, _, i in raw:
             texts.append(paras[rank].text[a:b])
             sa, sb = h.passage.sentences[i]
-            if pair or (a, b) == (h.passage.start + sa, h.passage.start + sb):
-                toks, words = self.candidate_tokens(h.passage, i, pair)
+            if pair:
+                toks, words = self.pair_keys(h.passage, i)
+            elif (a, b) == (h.passage.start + sa, h.passage.start + sb):
+                toks, words = self.sentence_keys(h.passage, i)
             else:  # a clause window of a long sentence: cut now
-                toks = self.token_set(texts[-1])
-                words = self.words_of(toks)
+                toks, words = self.text_keys(texts[-1])
             token_sets.append(toks)
             word_sets.append(words)
+        # The question's terms as keys too, in the same order (sums run over them in that order).
+        key = dict(zip([*q_words, *q_bigrams, *focus], self.keys([*q_words, *q_bigrams, *focus])))
+        q_words_k = {key[t]: w for t, w in q_words.items()}
+        q_bigrams_k = {key[t]: w for t, w in q_bigrams.items()}
+        focus_k = {key[t] for t in focus}
         # Local weight: a question word found in most sentences of the paragraph names the topic,
         # not the answer; words that pick out one sentence matter more.
         para_sent_tokens: dict[tuple[str, int], list[set[str]]] = {}
@@ -359,27 +385,27 @@ class Composer:
             if not pair:
                 para_sent_tokens.setdefault((hit.passage.doc_id, hit.passage.paragraph), []).append(toks)
         local_of: dict[tuple[str, int], dict[str, float]] = {}
-        for key, sibling in para_sent_tokens.items():
+        for where, sibling in para_sent_tokens.items():
             if len(sibling) > 1:
-                seen = Counter(t for st in sibling for t in q_words.keys() & st)
-                local_of[key] = {t: w * (1.0 - seen[t] / len(sibling)) for t, w in q_words.items()}
+                seen = Counter(t for st in sibling for t in q_words_k.keys() & st)
+                local_of[where] = {t: w * (1.0 - seen[t] / len(sibling)) for t, w in q_words_k.items()}
         dense = self._dense(question, raw, query_vector)
-        has_local = {key: sum(local.values()) > 0 for key, local in local_of.items()}
-        q_keys = frozenset(q_words)
-        near_words = focus | q_keys
+        has_local = {where: sum(local.values()) > 0 for where, local in local_of.items()}
+        q_keys = frozenset(q_words_k)
+        near_words = [(t, key[t]) for t in focus | set(q_words)]
         weights = [self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES]
         bias = self.scorer.get("bias", 0.0)
         out = []
         typed_q = qtype in _TYPE_PATTERNS  # else both typed features are 0 and need no folded text
         for (rank, hit, a, b, pair, first, _), text, toks, words, cos in zip(raw, texts, token_sets, word_sets, dense):
             # a one-sentence passage has nothing to tell apart locally
-            key = (hit.passage.doc_id, hit.passage.paragraph)
-            local = local_of.get(key, q_words)
+            where = (hit.passage.doc_id, hit.passage.paragraph)
+            local = local_of.get(where, q_words_k)
             norm = self.canonical(text) if typed_q else ""
             f = {
-                "coverage": weighted_coverage(q_words, toks),
-                "bigram_coverage": weighted_coverage(q_bigrams, toks),
-                "local_coverage": weighted_coverage(local, toks) if has_local.get(key, True) else 0.0,
+                "coverage": weighted_coverage(q_words_k, toks),
+                "bigram_coverage": weighted_coverage(q_bigrams_k, toks),
+                "local_coverage": weighted_coverage(local, toks) if has_local.get(where, True) else 0.0,
                 "typed": type_match(qtype, norm, q_norm),
                 "dense_sentence": float(cos),
                 "hit_ratio": hit.score / top_score,
@@ -389,8 +415,8 @@ class Composer:
                 "listy": 1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
                 "titled": 1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
                 "novelty": min(1.0, len(words - q_keys) / 8.0),
-                "focus": len(focus & toks) / len(focus) if focus else 0.0,
-                "typed_near": typed_near(qtype, norm, q_norm, near_words & toks),
+                "focus": len(focus_k & toks) / len(focus) if focus else 0.0,
+                "typed_near": typed_near(qtype, norm, q_norm, {t for t, k in near_words if k in toks}) if typed_q else 0.0,
             }
             z = bias + sum(w * f[k] for w, k in zip(weights, SCORER_FEATURES))
             out.append(Candidate(rank, hit, a, b, f, z))
@@ -463,12 +489,13 @@ class Composer:
         A question about something the corpus does not hold usually names it (a person, a
         place, a product): that name's high idf, missing from the paragraph, gives it away.
         """
-        para_tokens = self.paragraph_tokens(hit.passage)
+        para_keys = self.paragraph_keys(hit.passage)
         title_tokens = self.token_set(self.index.document(hit.passage).title)
+        q_words_k = dict(zip(self.keys(q_words), q_words.values()))
         top = max(q_words.values(), default=0.0)
-        missing = [w for t, w in q_words.items() if t not in para_tokens]
+        missing = [w for t, w in q_words_k.items() if t not in para_keys]
         return {
-            "paragraph_coverage": weighted_coverage(q_words, para_tokens),
+            "paragraph_coverage": weighted_coverage(q_words_k, para_keys),
             "rarest_missing": (max(missing) / top) if missing and top > 0 else 0.0,
             # Questions usually name what the article is about, and the title names it too.
             "title_coverage": weighted_coverage(q_words, title_tokens),

@@ -91,6 +91,18 @@ class Vocabulary:
                     out[k] = memo[term_ids[k]] = self.word(term_ids[k])
         return out
 
+    def is_gram(self, term_ids: np.ndarray) -> np.ndarray:
+        """Whether each term is a character n-gram ("#..."), read from the first byte, no decoding."""
+        term_ids = np.asarray(term_ids, dtype=np.int64)
+        out = np.zeros(len(term_ids), dtype=bool)
+        plain = term_ids < self._base
+        if plain.any():
+            raw = self._words[self._positions()[term_ids[plain]]]
+            out[plain] = raw.view(np.uint8).reshape(len(raw), -1)[:, 0] == ord("#")
+        for k in np.flatnonzero(~plain | np.isin(term_ids, list(self._long_by_id))).tolist():
+            out[k] = self.word(int(term_ids[k])).startswith("#")
+        return out
+
     def _positions(self) -> np.ndarray:
         if self._pos is None:
             pos = np.zeros(self._base, dtype=np.int64)

@@ -160,10 +160,15 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     # Bounds need weights ≥ 0 (partial scores must only grow); others are scored exhaustively.
     if sum(z - a for rs in ranges for _, _, a, z in rs) < exhaustive_below or (np.asarray(weights) < 0).any():
         full = np.zeros(int(starts[-1]), dtype=np.float32)
-        for j, rs in enumerate(ranges):
-            for s, _, a, z in rs:
-                rows, contrib = _contributions(segments[s], a, z, float(weights[j]), avgdl)
-                full[int(starts[s]) + rows] += contrib
+        for s, seg in enumerate(segments):  # all of a segment's query postings in one pass
+            spans = [(a, z, float(weights[j])) for j, rs in enumerate(ranges) for t, _, a, z in rs if t == s]
+            if not spans:
+                continue
+            at = np.concatenate([np.arange(a, z) for a, z, _ in spans])
+            w = np.repeat([x[2] for x in spans], [z - a for a, z, _ in spans])
+            rows, tf = seg.rows[at], seg.tf[at]
+            contrib = w * tf / (tf + K1 * ((1.0 - B) + B * seg.doclen[rows] / avgdl))
+            full[int(starts[s]):int(starts[s + 1])] += np.bincount(rows, weights=contrib, minlength=seg.size).astype(np.float32)
         full[~live] = 0.0
         rows = np.flatnonzero(full > 0)
         if len(rows) > k:  # all rows tying with the k-th, so the lower rows win the tie below

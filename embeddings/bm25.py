@@ -112,33 +112,80 @@ def _term_ranges(segments: Sequence[Postings], query_ids: np.ndarray) -> list[li
     return out
 
 
+def _find(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """For each (lo, hi, target), the first position in rows[lo:hi] holding a value ≥ target (hi if
+    none): many binary searches over different sorted slices of one array, side by side."""
+    lo, hi = lo.copy(), hi.copy()
+    while True:
+        active = np.flatnonzero(lo < hi)
+        if not len(active):
+            return lo
+        mid = (lo[active] + hi[active]) // 2
+        less = rows[mid] < target[active]
+        lo[active[less]] = mid[less] + 1
+        hi[active[~less]] = mid[~less]
+
+
 def scores_of(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarray, weights: np.ndarray,
-              avgdl: float, rows: np.ndarray) -> np.ndarray:
-    """BM25 of the given global rows only (as add_scores would give them), by binary search in the postings."""
+              avgdl: float, rows: np.ndarray, ranges: list | None = None) -> np.ndarray:
+    """BM25 of the given global rows only (as add_scores would give them), by binary search in the
+    postings: per segment, every (query term, row) pair at once."""
     rows = np.asarray(rows, dtype=np.int64)
     out = np.zeros(len(rows), dtype=np.float32)
-    if not len(rows):
+    if not len(rows) or not len(query_ids):
         return out
-    order = np.argsort(rows, kind="stable")
-    sorted_rows = rows[order]
-    seg_of = np.searchsorted(starts, sorted_rows, side="right") - 1
-    acc = np.zeros(len(rows), dtype=np.float32)
-    for j, ranges in enumerate(_term_ranges(segments, query_ids)):
-        for s, _, a, z in ranges:
-            sel = np.flatnonzero(seg_of == s)
-            if len(sel):
-                acc[sel] += _lookup(segments[s], a, z, sorted_rows[sel] - starts[s], float(weights[j]), avgdl)
-    out[order] = acc
+    ranges = _term_ranges(segments, np.asarray(query_ids, dtype=np.int64)) if ranges is None else ranges
+    seg_of = np.searchsorted(starts, rows, side="right") - 1
+    for s in np.unique(seg_of).tolist():
+        spans = [(a, z, float(weights[j])) for j, rs in enumerate(ranges) for t, _, a, z in rs if t == s]
+        if not spans:
+            continue
+        seg = segments[s]
+        sel = np.flatnonzero(seg_of == s)
+        local = rows[sel] - int(starts[s])
+        m = len(local)
+        a = np.repeat(np.asarray([x[0] for x in spans], dtype=np.int64), m)
+        z = np.repeat(np.asarray([x[1] for x in spans], dtype=np.int64), m)
+        target = np.tile(local, len(spans))
+        pos = _find(seg.rows, a, z, target)
+        found = pos < z
+        found[found] = seg.rows[pos[found]] == target[found]
+        tf = np.zeros(len(pos), dtype=np.float32)
+        tf[found] = seg.tf[pos[found]]
+        w = np.repeat(np.asarray([x[2] for x in spans]), m)
+        contrib = w * tf / (tf + K1 * ((1.0 - B) + B * seg.doclen[target] / avgdl))
+        out[sel] = contrib.reshape(len(spans), m).sum(axis=0)
     return out
 
 
+def _add_terms(out: np.ndarray, segments: Sequence[Postings], starts: np.ndarray, ranges: list, terms: Sequence[int],
+               weights: np.ndarray, avgdl: float) -> None:
+    """Add every posting of the given query terms to `out` (one value per global row): per segment,
+    all of them gathered in one pass and summed by bincount into that segment's rows."""
+    for s, seg in enumerate(segments):
+        spans = [(a, z, float(weights[j])) for j in terms for t, _, a, z in ranges[j] if t == s]
+        if not spans:
+            continue
+        base = int(starts[s])
+        if sum(z - a for a, z, _ in spans) * 8 < seg.size:  # few postings: a sum over all rows costs more
+            for a, z, w in spans:
+                rows, contrib = _contributions(seg, a, z, w, avgdl)
+                out[base + rows] += contrib  # a term's rows are distinct, so += adds each once
+            continue
+        at = np.concatenate([np.arange(a, z) for a, z, _ in spans])
+        w = np.repeat([x[2] for x in spans], [z - a for a, z, _ in spans])
+        rows, tf = seg.rows[at], seg.tf[at]
+        contrib = w * tf / (tf + K1 * ((1.0 - B) + B * seg.doclen[rows] / avgdl))
+        out[base:int(starts[s + 1])] += np.bincount(rows, weights=contrib, minlength=seg.size).astype(np.float32)
+
+
 EXHAUSTIVE_BELOW = 200_000  # postings: under this, scoring them all costs less than pruning's bookkeeping
-SAMPLE_ROWS = 2_000  # rows whose k-th best partial score bounds the final k-th best from below
+SEED_POSTINGS = 50_000  # the rarest terms' postings scored first, for a lower bound of the k-th best
 
 
 def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarray, weights: np.ndarray,
           avgdl: float, k: int, live: np.ndarray, also: np.ndarray | None = None,
-          exhaustive_below: int = EXHAUSTIVE_BELOW) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          exhaustive_below: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The k best live rows by BM25 with a score above 0 (global row ids, best first, ties to the
     lower row), their scores, and the scores of the rows `also` (e.g. the dense candidates): equal to
     ranking add_scores' full array, without reading every posting of every query term.
@@ -158,17 +205,10 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
         return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(also), np.float32)
     ranges = _term_ranges(segments, query_ids)
     # Bounds need weights ≥ 0 (partial scores must only grow); others are scored exhaustively.
-    if sum(z - a for rs in ranges for _, _, a, z in rs) < exhaustive_below or (np.asarray(weights) < 0).any():
+    below = EXHAUSTIVE_BELOW if exhaustive_below is None else exhaustive_below
+    if sum(z - a for rs in ranges for _, _, a, z in rs) < below or (np.asarray(weights) < 0).any():
         full = np.zeros(int(starts[-1]), dtype=np.float32)
-        for s, seg in enumerate(segments):  # all of a segment's query postings in one pass
-            spans = [(a, z, float(weights[j])) for j, rs in enumerate(ranges) for t, _, a, z in rs if t == s]
-            if not spans:
-                continue
-            at = np.concatenate([np.arange(a, z) for a, z, _ in spans])
-            w = np.repeat([x[2] for x in spans], [z - a for a, z, _ in spans])
-            rows, tf = seg.rows[at], seg.tf[at]
-            contrib = w * tf / (tf + K1 * ((1.0 - B) + B * seg.doclen[rows] / avgdl))
-            full[int(starts[s]):int(starts[s + 1])] += np.bincount(rows, weights=contrib, minlength=seg.size).astype(np.float32)
+        _add_terms(full, segments, starts, ranges, range(len(query_ids)), weights, avgdl)
         full[~live] = 0.0
         rows = np.flatnonzero(full > 0)
         if len(rows) > k:  # all rows tying with the k-th, so the lower rows win the tie below
@@ -191,36 +231,34 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     def kth(values: np.ndarray) -> float:
         return float(np.partition(values, len(values) - k)[len(values) - k]) if len(values) >= k else 0.0
 
-    # Essential terms: every posting, into one accumulator over all rows. The k-th best partial
-    # score among a fixed sample (the rows of the rarest terms, where the best rows usually are)
-    # is a lower bound of the final k-th best score that stays cheap to recompute after each term.
-    n = int(starts[-1])
-    acc = np.zeros(n, dtype=np.float32)
-    seen = np.zeros(n, dtype=bool)
-    sample: np.ndarray | None = None
-    theta = 0.0
-    i = read = 0
-    while i < len(order):
-        j = order[i]
-        for s, _, a, z in ranges[j]:
-            rows, contrib = _contributions(segments[s], a, z, float(weights[j]), avgdl)
-            rows = rows + int(starts[s])  # a term's rows are distinct, so += adds each once
-            acc[rows] += contrib
-            seen[rows] = True
-            read += z - a
+    # Essential terms, every posting: first the rarest (few postings, and where the best rows
+    # usually are), whose k-th best partial score is a lower bound of the final k-th best; then
+    # every further term until the bounds of the rest add up to less than that.
+    acc = np.zeros(int(starts[-1]), dtype=np.float32)
+    i, read = 0, 0
+    while i < len(order) and (i == 0 or read + sum(z - a for _, _, a, z in ranges[order[i]]) <= SEED_POSTINGS):
+        read += sum(z - a for _, _, a, z in ranges[order[i]])
         i += 1
-        if sample is None and (i == len(order) or read >= SAMPLE_ROWS):
-            sample = np.flatnonzero(seen & live)
-        if sample is not None:
-            theta = kth(acc[sample])
-            if tail[i] < theta:
-                break
-    cand = np.flatnonzero(seen & live)
+    _add_terms(acc, segments, starts, ranges, order[:i], weights, avgdl)
+    theta = kth(acc[np.flatnonzero((acc > 0) & live)])
+    essential = i
+    while essential < len(order) and tail[essential] >= theta:
+        essential += 1
+    _add_terms(acc, segments, starts, ranges, order[i:essential], weights, avgdl)
+    i = essential
+    cand = np.flatnonzero((acc > 0) & live)
     score = acc[cand]
-    theta = max(theta, kth(score))  # all rows seen now, not just the sample
+    theta = max(theta, kth(score))  # all rows seen now, not just the rarest terms'
     keep = score + tail[i] >= theta
-    cand, score = cand[keep], score[keep]
-    # Non-essential terms: only the surviving candidates, by binary search.
+    # Non-essential terms: only the surviving candidates and the rows asked for (`also`, never
+    # dropped), by binary search.
+    extra = np.unique(also[live[also]])
+    cand = cand[keep]
+    new = extra[~np.isin(extra, cand, assume_unique=True)]
+    cand = np.insert(cand, np.searchsorted(cand, new), new)  # still sorted, without sorting it again
+    forced = np.zeros(len(cand), dtype=bool)
+    forced[np.searchsorted(cand, extra)] = True
+    score = acc[cand]
     seg_of = np.searchsorted(starts, cand, side="right") - 1
     while i < len(order) and len(cand):
         j = order[i]
@@ -230,10 +268,11 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
                 score[sel] += _lookup(segments[s], a, z, cand[sel] - starts[s], float(weights[j]), avgdl)
         i += 1
         theta = max(theta, kth(score))
-        keep = score + tail[i] >= theta
-        cand, score, seg_of = cand[keep], score[keep], seg_of[keep]
+        keep = (score + tail[i] >= theta) | forced
+        cand, score, seg_of, forced = cand[keep], score[keep], seg_of[keep], forced[keep]
+    final = dict(zip(cand[forced].tolist(), score[forced].tolist()))
+    also_scores = np.asarray([final.get(r, 0.0) for r in also.tolist()], dtype=np.float32)
     best = np.lexsort((cand, -score))[:k]
     cand, score = cand[best], score[best]
     keep = score > 0
-    extra = scores_of(segments, starts, query_ids, weights, avgdl, also)
-    return cand[keep], score[keep], np.where(live[also], extra, 0.0).astype(np.float32)
+    return cand[keep], score[keep], also_scores

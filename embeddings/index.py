@@ -33,7 +33,7 @@ from embeddings.encoders import Encoder
 from embeddings.passages import Passage, content_hash, document_passages
 from embeddings.store import Store, write_store
 from embeddings.tokens import Tokenizer, discover_user_words
-from embeddings.vocab import Vocabulary
+from embeddings.vocab import RowFile, Vocabulary, mapped
 
 FORMAT_VERSION = 6  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary; 6: term bounds
 FLAT_LIMIT = 20_000  # exact search in segments up to here; IVF with 4-bit product codes beyond
@@ -688,12 +688,16 @@ class Segment:
         self.info = _read_json(self.path / "segment.json")
         self.rows = int(self.info["rows"])
         self.store = Store(self.path / "store.sqlite")
-        # Plain arrays over the mapping: numpy's memmap subclass costs microseconds per slice.
-        load = lambda name: np.asarray(np.load(self.path / f"{name}.npy", mmap_mode="r"))  # noqa: E731
-        self.postings = bm25.Postings(*(load(f"postings.{k}") for k in ("terms", "ptr", "rows", "tf", "doclen", "bound")),
-                                      float(self.info["bound_avgdl"]))
-        self.vectors = load("vectors")
-        self.sentence_vectors = load("sentence_vectors")
+        # Read at scattered places (lookups, candidates' rows), so without read-ahead; the term
+        # postings themselves are mostly read as whole runs, so the kernel may read ahead there.
+        def load(name: str, random_access: bool = True) -> np.ndarray:
+            return mapped(self.path / f"{name}.npy", random_access)
+
+        self.postings = bm25.Postings(load("postings.terms"), load("postings.ptr"), load("postings.rows", False),
+                                      load("postings.tf", False), load("postings.doclen", False),
+                                      load("postings.bound"), float(self.info["bound_avgdl"]))
+        self.vectors = RowFile(self.path / "vectors.npy")
+        self.sentence_vectors = RowFile(self.path / "sentence_vectors.npy")
         self.sentence_ptr = load("sentence_ptr")
         self.sentence_tokens = load("sentence_tokens")
         self.sentence_token_ptr = load("sentence_token_ptr")
@@ -915,13 +919,13 @@ class Index:
         seg_of = np.searchsorted(self.starts, rows, side="right") - 1
         for k in np.unique(seg_of).tolist():
             sel = seg_of == k
-            out[sel] = self.segments[k].vectors[rows[sel] - self.starts[k]]
+            out[sel] = self.segments[k].vectors.take(rows[sel] - self.starts[k])
         return out
 
     def sentence_vectors(self, row: int) -> np.ndarray:
         """The vectors of the passage's sentences, in order (float32)."""
         seg, local = self.locate(row)
-        return np.asarray(seg.sentence_vectors[int(seg.sentence_ptr[local]):int(seg.sentence_ptr[local + 1])],
+        return np.asarray(seg.sentence_vectors.slice(int(seg.sentence_ptr[local]), int(seg.sentence_ptr[local + 1])),
                           dtype=np.float32)
 
     def sentences_token_ids(self, row: int) -> list[np.ndarray]:

@@ -8,6 +8,7 @@ short list; nothing proportional to the vocabulary is parsed, so millions of ter
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 from pathlib import Path
@@ -17,6 +18,78 @@ import numpy as np
 
 WIDTH = 48  # bytes; longer terms (long Latin runs) live in the short list instead
 CONSOLIDATE_AT = 50_000  # added terms kept as a list until there are this many
+
+
+def mapped(path: Path, random_access: bool = False) -> np.ndarray:
+    """A read-only array over the file's pages (a plain ndarray: numpy's memmap subclass costs
+    microseconds per slice). For arrays read at scattered places, the kernel is told not to read
+    ahead: each touch of a row would otherwise bring in ~128 KB around it, which costs I/O on a cold
+    cache and, at 10^6 passages, ~1 GB of resident pages nobody asked for."""
+    array = np.load(path, mmap_mode="r")
+    handle = getattr(array, "_mmap", None)
+    if random_access and handle is not None and hasattr(mmap, "MADV_RANDOM"):
+        try:
+            handle.madvise(mmap.MADV_RANDOM)
+        except (OSError, ValueError):  # advice only
+            pass
+    return np.asarray(array)
+
+
+class RowFile:
+    """Rows of a 2-d .npy array read with pread: for arrays whose rows are wanted a few at a time at
+    scattered places (vectors of candidates). Mapping them instead brings ~64 KB of neighbouring
+    pages into the process with every row touched (1 KB each at 512 dimensions); read this way, the
+    pages stay in the kernel's page cache, shared and reclaimable, not in the process."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(f)
+            self._offset = f.tell()
+        if fortran or len(shape) != 2:
+            raise ValueError(f"{path.name}: expected a C-ordered 2-d array")
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self._row_bytes = self.shape[1] * self.dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def __del__(self):
+        try:
+            self.close()
+        except (OSError, AttributeError):
+            pass
+
+    def slice(self, a: int, b: int) -> np.ndarray:
+        """Rows a..b-1 in one read."""
+        if not 0 <= a <= b <= self.shape[0]:
+            raise IndexError(f"rows {a}:{b} of {self.shape[0]}")
+        data = os.pread(self._fd, (b - a) * self._row_bytes, self._offset + a * self._row_bytes)
+        if len(data) != (b - a) * self._row_bytes:
+            raise OSError(f"short read of {(b - a) * self._row_bytes} bytes")
+        return np.frombuffer(data, dtype=self.dtype).reshape(b - a, self.shape[1])
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The given rows in the given order: one read for a run of consecutive rows, else one per row."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n = len(rows)
+        if n and (rows.min() < 0 or rows.max() >= self.shape[0]):
+            raise IndexError("row out of range")
+        if n > 1 and rows[-1] - rows[0] == n - 1 and (np.diff(rows) == 1).all():
+            return self.slice(int(rows[0]), int(rows[-1]) + 1)
+        size = self._row_bytes
+        buf = bytearray(n * size)
+        view = memoryview(buf)
+        for i, r in enumerate(rows.tolist()):
+            if os.preadv(self._fd, [view[i * size:(i + 1) * size]], self._offset + r * size) != size:
+                raise OSError(f"short read of row {r}")
+        return np.frombuffer(buf, dtype=self.dtype).reshape(n, self.shape[1])
 
 
 class Vocabulary:
@@ -173,8 +246,8 @@ class Vocabulary:
     @classmethod
     def load(cls, folder: Path) -> "Vocabulary":
         folder = Path(folder)
-        words = np.load(folder / "vocab.words.npy", mmap_mode="r")
-        ids = np.load(folder / "vocab.ids.npy", mmap_mode="r")
+        words = mapped(folder / "vocab.words.npy", random_access=True)  # binary searches and gathers
+        ids = mapped(folder / "vocab.ids.npy", random_access=True)
         with open(folder / "vocab.long.json", encoding="utf-8") as f:
             long = json.load(f)
         with open(folder / "vocab.added.json", encoding="utf-8") as f:

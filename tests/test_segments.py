@@ -344,3 +344,20 @@ def test_paragraph_tokens_of_a_segment_cut_before_a_user_word_was_learnt(tmp_pat
     assert "银河守望者计划" not in stored  # what the stale cut holds
     assert composer.paragraph_keys(old[0]) == composer.text_keys(index.paragraph(old[0]).text)[0]
     assert composer.keys(["银河守望者计划"])[0] in composer.paragraph_keys(old[0])
+
+
+def test_row_file_reads_the_rows_asked_for(tmp_path):
+    """Vectors are read with pread, a row at a time or a run at once; any order, repeats, none."""
+    from embeddings.vocab import RowFile
+
+    data = np.random.default_rng(0).normal(size=(500, 16)).astype(np.float16)
+    np.save(tmp_path / "v.npy", data)
+    rows = RowFile(tmp_path / "v.npy")
+    assert rows.shape == (500, 16) and len(rows) == 500
+    for wanted in ([5, 3, 499, 0, 3], list(range(10, 40)), [], [7]):
+        assert (rows.take(np.array(wanted, dtype=np.int64)) == data[wanted]).all()
+    assert (rows.slice(3, 9) == data[3:9]).all() and rows.slice(4, 4).shape == (0, 16)
+    with pytest.raises(IndexError):
+        rows.take(np.array([500]))
+    with pytest.raises(IndexError):
+        rows.slice(490, 501)

@@ -688,14 +688,16 @@ class Segment:
         self.info = _read_json(self.path / "segment.json")
         self.rows = int(self.info["rows"])
         self.store = Store(self.path / "store.sqlite")
-        # Read at scattered places (lookups, candidates' rows), so without read-ahead; the term
-        # postings themselves are mostly read as whole runs, so the kernel may read ahead there.
+        # Read at scattered places, so without read-ahead: per-term bounds, sentence data. Term ids
+        # and list offsets are read whole when a generation loads (document frequencies), and
+        # postings mostly as whole runs, so the kernel may read ahead there.
         def load(name: str, random_access: bool = True) -> np.ndarray:
             return mapped(self.path / f"{name}.npy", random_access)
 
-        self.postings = bm25.Postings(load("postings.terms"), load("postings.ptr"), load("postings.rows", False),
-                                      load("postings.tf", False), load("postings.doclen", False),
-                                      load("postings.bound"), float(self.info["bound_avgdl"]))
+        self.postings = bm25.Postings(load("postings.terms", False), load("postings.ptr", False),
+                                      load("postings.rows", False), load("postings.tf", False),
+                                      load("postings.doclen", False), load("postings.bound"),
+                                      float(self.info["bound_avgdl"]))
         self.vectors = RowFile(self.path / "vectors.npy")
         self.sentence_vectors = RowFile(self.path / "sentence_vectors.npy")
         self.sentence_ptr = load("sentence_ptr")

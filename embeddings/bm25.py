@@ -167,16 +167,17 @@ def _add_terms(out: np.ndarray, segments: Sequence[Postings], starts: np.ndarray
         if not spans:
             continue
         base = int(starts[s])
-        if sum(z - a for a, z, _ in spans) * 8 < seg.size:  # few postings: a sum over all rows costs more
-            for a, z, w in spans:
-                rows, contrib = _contributions(seg, a, z, w, avgdl)
-                out[base + rows] += contrib  # a term's rows are distinct, so += adds each once
-            continue
         at = np.concatenate([np.arange(a, z) for a, z, _ in spans])
-        w = np.repeat([x[2] for x in spans], [z - a for a, z, _ in spans])
+        w = np.repeat(np.asarray([x[2] for x in spans], dtype=np.float64), [z - a for a, z, _ in spans])
         rows, tf = seg.rows[at], seg.tf[at]
         contrib = w * tf / (tf + K1 * ((1.0 - B) + B * seg.doclen[rows] / avgdl))
-        out[base:int(starts[s + 1])] += np.bincount(rows, weights=contrib, minlength=seg.size).astype(np.float32)
+        # The same sums either way (float64, in term order, then float32), so identical passages in
+        # two segments score identically and tie as they should.
+        if len(at) * 32 < seg.size:  # few postings: summing into every row of the segment costs more
+            touched, inverse = np.unique(rows, return_inverse=True)
+            out[base + touched] += np.bincount(inverse, weights=contrib).astype(np.float32)
+        else:
+            out[base:int(starts[s + 1])] += np.bincount(rows, weights=contrib, minlength=seg.size).astype(np.float32)
 
 
 EXHAUSTIVE_BELOW = 200_000  # postings: under this, scoring them all costs less than pruning's bookkeeping

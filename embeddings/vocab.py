@@ -58,7 +58,9 @@ class RowFile:
         return self.shape[0]
 
     def close(self) -> None:
-        os.close(self._fd)
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
 
     def __del__(self):
         try:
@@ -168,11 +170,11 @@ class Vocabulary:
         """Whether each term is a character n-gram ("#..."), read from the first byte, no decoding."""
         term_ids = np.asarray(term_ids, dtype=np.int64)
         out = np.zeros(len(term_ids), dtype=bool)
-        plain = term_ids < self._base
+        plain = (term_ids < self._base) & ~np.isin(term_ids, list(self._long_by_id))
         if plain.any():
             raw = self._words[self._positions()[term_ids[plain]]]
             out[plain] = raw.view(np.uint8).reshape(len(raw), -1)[:, 0] == ord("#")
-        for k in np.flatnonzero(~plain | np.isin(term_ids, list(self._long_by_id))).tolist():
+        for k in np.flatnonzero(~plain).tolist():
             out[k] = self.word(int(term_ids[k])).startswith("#")
         return out
 

@@ -361,3 +361,33 @@ def test_row_file_reads_the_rows_asked_for(tmp_path):
         rows.take(np.array([500]))
     with pytest.raises(IndexError):
         rows.slice(490, 501)
+
+
+def test_the_same_passage_in_two_segments_ties_to_the_lower_row():
+    """A paragraph indexed twice (two files built at different times) scores the same in both
+    segments, however dense each segment is, so the tie goes to the lower row."""
+    rows = [np.array([1, 2, 2, 3]), np.array([2, 4]), np.array([1, 5, 5])]
+    dense = bm25.postings(rows)
+    sparse = bm25.postings(rows + [np.array([], dtype=np.int64)] * 60)
+    offsets = np.array([0, 3, 66])
+    live = np.ones(66, dtype=bool)
+    q, w = np.array([1, 2, 5]), np.array([0.7310585786300049, 1.3862943611198906, 2.0794415416798357])
+    for below in (0, None):
+        got, scores, _ = bm25.top_k([dense, sparse], offsets, q, w, 2.9, 6, live, None, below)
+        pairs = got.reshape(-1, 2).tolist()  # each copy right after its twin from the first segment
+        assert len(pairs) == 3 and all(b == a + 3 and a < 3 for a, b in pairs), (below, got)
+        assert (scores[0::2] == scores[1::2]).all()
+
+
+def test_row_file_closes_once(tmp_path):
+    import os
+
+    from embeddings.vocab import RowFile
+
+    np.save(tmp_path / "v.npy", np.zeros((3, 4), dtype=np.float16))
+    rows = RowFile(tmp_path / "v.npy")
+    rows.close()
+    other = os.open(tmp_path / "v.npy", os.O_RDONLY)
+    del rows  # must not close `other`, which may have reused the number
+    os.fstat(other)
+    os.close(other)

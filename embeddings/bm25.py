@@ -57,9 +57,14 @@ def postings(token_ids: Sequence[np.ndarray]) -> Postings:
     doclen = lengths.astype(np.float32)
     tf = tf.astype(np.float32)
     avgdl = float(np.mean(doclen, dtype=np.float64))
-    saturation = tf / (tf + K1 * ((1.0 - B) + B * doclen[rows_out] / avgdl))
+    saturation = tf / (tf + _norm(doclen[rows_out], avgdl))
     return Postings(terms.astype(np.int32), ptr, rows_out.astype(np.int32), tf, doclen,
                     np.maximum.reduceat(saturation, ptr[:-1]).astype(np.float32), avgdl)
+
+
+def _norm(doclen: np.ndarray, avgdl: float, k1: float = K1, b: float = B) -> np.ndarray:
+    """BM25's length normalisation of rows of these lengths: tf / (tf + norm) is a term's saturation."""
+    return k1 * ((1.0 - b) + b * doclen / avgdl)
 
 
 def idf(df: np.ndarray, n: int) -> np.ndarray:
@@ -77,14 +82,7 @@ def add_scores(out: np.ndarray, seg: Postings, query_ids: np.ndarray, weights: n
         a, z = int(seg.ptr[k]), int(seg.ptr[k + 1])
         rows = seg.rows[a:z]
         tf = seg.tf[a:z]
-        norm = k1 * ((1.0 - b) + b * seg.doclen[rows] / avgdl)
-        out[rows] += w * tf / (tf + norm)
-
-
-def _contributions(seg: Postings, a: int, z: int, w: float, avgdl: float, k1: float = K1, b: float = B):
-    rows = seg.rows[a:z]
-    tf = seg.tf[a:z]
-    return rows, w * tf / (tf + k1 * ((1.0 - b) + b * seg.doclen[rows] / avgdl))
+        out[rows] += w * tf / (tf + _norm(seg.doclen[rows], avgdl, k1, b))
 
 
 def _lookup(seg: Postings, a: int, z: int, local: np.ndarray, w: float, avgdl: float, k1: float = K1, b: float = B):
@@ -95,7 +93,7 @@ def _lookup(seg: Postings, a: int, z: int, local: np.ndarray, w: float, avgdl: f
     pos = np.minimum(np.searchsorted(rows, local), len(rows) - 1)
     found = rows[pos] == local
     tf = np.where(found, seg.tf[a + pos], 0.0).astype(np.float32)
-    return w * tf / (tf + k1 * ((1.0 - b) + b * seg.doclen[local] / avgdl))
+    return w * tf / (tf + _norm(seg.doclen[local], avgdl, k1, b))
 
 
 def _term_ranges(segments: Sequence[Postings], query_ids: np.ndarray) -> list[list[tuple[int, int, int, int]]]:
@@ -112,52 +110,6 @@ def _term_ranges(segments: Sequence[Postings], query_ids: np.ndarray) -> list[li
     return out
 
 
-def _find(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """For each (lo, hi, target), the first position in rows[lo:hi] holding a value ≥ target (hi if
-    none): many binary searches over different sorted slices of one array, side by side."""
-    lo, hi = lo.copy(), hi.copy()
-    while True:
-        active = np.flatnonzero(lo < hi)
-        if not len(active):
-            return lo
-        mid = (lo[active] + hi[active]) // 2
-        less = rows[mid] < target[active]
-        lo[active[less]] = mid[less] + 1
-        hi[active[~less]] = mid[~less]
-
-
-def scores_of(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarray, weights: np.ndarray,
-              avgdl: float, rows: np.ndarray, ranges: list | None = None) -> np.ndarray:
-    """BM25 of the given global rows only (as add_scores would give them), by binary search in the
-    postings: per segment, every (query term, row) pair at once."""
-    rows = np.asarray(rows, dtype=np.int64)
-    out = np.zeros(len(rows), dtype=np.float32)
-    if not len(rows) or not len(query_ids):
-        return out
-    ranges = _term_ranges(segments, np.asarray(query_ids, dtype=np.int64)) if ranges is None else ranges
-    seg_of = np.searchsorted(starts, rows, side="right") - 1
-    for s in np.unique(seg_of).tolist():
-        spans = [(a, z, float(weights[j])) for j, rs in enumerate(ranges) for t, _, a, z in rs if t == s]
-        if not spans:
-            continue
-        seg = segments[s]
-        sel = np.flatnonzero(seg_of == s)
-        local = rows[sel] - int(starts[s])
-        m = len(local)
-        a = np.repeat(np.asarray([x[0] for x in spans], dtype=np.int64), m)
-        z = np.repeat(np.asarray([x[1] for x in spans], dtype=np.int64), m)
-        target = np.tile(local, len(spans))
-        pos = _find(seg.rows, a, z, target)
-        found = pos < z
-        found[found] = seg.rows[pos[found]] == target[found]
-        tf = np.zeros(len(pos), dtype=np.float32)
-        tf[found] = seg.tf[pos[found]]
-        w = np.repeat(np.asarray([x[2] for x in spans]), m)
-        contrib = w * tf / (tf + K1 * ((1.0 - B) + B * seg.doclen[target] / avgdl))
-        out[sel] = contrib.reshape(len(spans), m).sum(axis=0)
-    return out
-
-
 def _add_terms(out: np.ndarray, segments: Sequence[Postings], starts: np.ndarray, ranges: list, terms: Sequence[int],
                weights: np.ndarray, avgdl: float) -> None:
     """Add every posting of the given query terms to `out` (one value per global row): per segment,
@@ -170,7 +122,7 @@ def _add_terms(out: np.ndarray, segments: Sequence[Postings], starts: np.ndarray
         at = np.concatenate([np.arange(a, z) for a, z, _ in spans])
         w = np.repeat(np.asarray([x[2] for x in spans], dtype=np.float64), [z - a for a, z, _ in spans])
         rows, tf = seg.rows[at], seg.tf[at]
-        contrib = w * tf / (tf + K1 * ((1.0 - B) + B * seg.doclen[rows] / avgdl))
+        contrib = w * tf / (tf + _norm(seg.doclen[rows], avgdl))
         # The same sums either way (float64, in term order, then float32), so identical passages in
         # two segments score identically and tie as they should.
         if len(at) * 32 < seg.size:  # few postings: summing into every row of the segment costs more
@@ -205,9 +157,10 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     if not len(query_ids) or k <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(also), np.float32)
     ranges = _term_ranges(segments, query_ids)
+    sizes = [sum(z - a for _, _, a, z in rs) for rs in ranges]  # postings of each term, all segments
     # Bounds need weights ≥ 0 (partial scores must only grow); others are scored exhaustively.
     below = EXHAUSTIVE_BELOW if exhaustive_below is None else exhaustive_below
-    if sum(z - a for rs in ranges for _, _, a, z in rs) < below or (np.asarray(weights) < 0).any():
+    if sum(sizes) < below or (np.asarray(weights) < 0).any():
         full = np.zeros(int(starts[-1]), dtype=np.float32)
         _add_terms(full, segments, starts, ranges, range(len(query_ids)), weights, avgdl)
         full[~live] = 0.0
@@ -237,8 +190,8 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
     # every further term until the bounds of the rest add up to less than that.
     acc = np.zeros(int(starts[-1]), dtype=np.float32)
     i, read = 0, 0
-    while i < len(order) and (i == 0 or read + sum(z - a for _, _, a, z in ranges[order[i]]) <= SEED_POSTINGS):
-        read += sum(z - a for _, _, a, z in ranges[order[i]])
+    while i < len(order) and (i == 0 or read + sizes[order[i]] <= SEED_POSTINGS):
+        read += sizes[order[i]]
         i += 1
     _add_terms(acc, segments, starts, ranges, order[:i], weights, avgdl)
     theta = kth(acc[np.flatnonzero((acc > 0) & live)])

@@ -913,7 +913,7 @@ class Index:
         return refine(np.concatenate(rows), np.concatenate(approx), lambda r: self.vectors(r) @ q[0], k, REFINE * k)
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
-        """Passage vectors of `rows` (float32), read from each segment's memory-mapped array."""
+        """Passage vectors of `rows` (float32), read from each segment's vector file."""
         rows = np.asarray(rows, dtype=np.int64)
         out = np.zeros((len(rows), self.manifest["encoder"]["dim"]), dtype=np.float32)
         if len(rows) and (rows.min() < 0 or rows.max() >= self.rows):
@@ -937,11 +937,6 @@ class Index:
         ptr = np.asarray(seg.sentence_token_ptr[a:b + 1])
         flat = np.asarray(seg.sentence_tokens[int(ptr[0]):int(ptr[-1])])
         return np.split(flat, (ptr[1:-1] - ptr[0]).tolist())
-
-    def sentence_token_ids(self, row: int, i: int) -> np.ndarray:
-        seg, local = self.locate(row)
-        s = int(seg.sentence_ptr[local]) + i
-        return np.asarray(seg.sentence_tokens[int(seg.sentence_token_ptr[s]):int(seg.sentence_token_ptr[s + 1])])
 
     # -- loading ---------------------------------------------------------------------------------
 

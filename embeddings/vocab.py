@@ -23,8 +23,8 @@ CONSOLIDATE_AT = 50_000  # added terms kept as a list until there are this many
 def mapped(path: Path, random_access: bool = False) -> np.ndarray:
     """A read-only array over the file's pages (a plain ndarray: numpy's memmap subclass costs
     microseconds per slice). For arrays read at scattered places, the kernel is told not to read
-    ahead: each touch of a row would otherwise bring in ~128 KB around it, which costs I/O on a cold
-    cache and, at 10^6 passages, ~1 GB of resident pages nobody asked for."""
+    ahead: on a cold cache each probe would otherwise read ~128 KB from disk around it. (It still
+    maps neighbouring pages already cached; rows wanted one at a time are read with RowFile.)"""
     array = np.load(path, mmap_mode="r")
     handle = getattr(array, "_mmap", None)
     if random_access and handle is not None and hasattr(mmap, "MADV_RANDOM"):
@@ -106,7 +106,6 @@ class Vocabulary:
         self._extra: dict[str, int] = {w: self._base + k for k, w in enumerate(added)}
         self._pos: np.ndarray | None = None  # id → position in the sorted array, built on first use
         self._memo: dict[str, int] = {}  # build-time lookups
-        self._words_memo: dict[int, str] = {}  # id → term, for question time (ids never change)
 
     @classmethod
     def empty(cls) -> "Vocabulary":
@@ -149,22 +148,7 @@ class Vocabulary:
         return self.get(term) is not None
 
     def words(self, term_ids: Sequence[int]) -> list[str]:
-        """Terms of many ids (remembered: the same common terms come back sentence after sentence)."""
-        memo = self._words_memo
-        out = list(map(memo.get, term_ids))
-        if None in out:
-            if len(memo) > 500_000:
-                memo.clear()
-            missing = [k for k, w in enumerate(out) if w is None]
-            plain = [k for k in missing if term_ids[k] < self._base and term_ids[k] not in self._long_by_id]
-            if plain:  # one gather from the sorted array instead of one lookup per term
-                rows = self._positions()[np.asarray([term_ids[k] for k in plain], dtype=np.int64)]
-                for k, raw in zip(plain, self._words[rows].tolist()):
-                    out[k] = memo[term_ids[k]] = raw.decode("utf-8")
-            for k in missing:
-                if out[k] is None:
-                    out[k] = memo[term_ids[k]] = self.word(term_ids[k])
-        return out
+        return [self.word(int(i)) for i in term_ids]
 
     def is_gram(self, term_ids: np.ndarray) -> np.ndarray:
         """Whether each term is a character n-gram ("#..."), read from the first byte, no decoding."""

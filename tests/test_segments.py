@@ -94,8 +94,6 @@ def test_pruned_top_k_equals_exhaustive_ranking(seed, exhaustive_below):
             # equal up to float rounding: where scores tie to 1e-5 the order may swap, never the set beyond ties
             assert np.allclose(np.sort(full[got]), np.sort(full[want]), rtol=1e-5)
             assert live[got].all() and len(set(got.tolist())) == len(got)
-            assert np.allclose(bm25.scores_of(segments, offsets, q, weights, avgdl, probe),
-                               _unmasked(segments, offsets, q, weights, avgdl)[probe], rtol=1e-5)
 
 
 def _unmasked(segments, offsets, q, weights, avgdl):

@@ -866,7 +866,7 @@ class Index:
         """BM25 of every row for the query tokens (0 for deleted rows): reads every posting of every
         token, so questions use bm25_top; this is for evaluation and as its reference."""
         out = np.zeros(self.rows, dtype=np.float32)
-        ids = np.asarray([i for i in self.vocab.ids(tokens) if i is not None], dtype=np.int64)
+        ids = self._known_ids(tokens)
         if not len(ids) or not self.live_count:
             return out
         weights = self.idf(ids)
@@ -875,9 +875,13 @@ class Index:
         out[self.dead_rows] = 0.0
         return out
 
+    def _known_ids(self, tokens: list[str]) -> np.ndarray:
+        """Term ids of the tokens the vocabulary knows, repeats kept."""
+        return np.asarray([i for i in self.vocab.ids(tokens) if i is not None], dtype=np.int64)
+
     def _query_terms(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Distinct known term ids of the tokens and their weights (idf times repeats, as add_scores counts them)."""
-        ids = np.asarray([i for i in self.vocab.ids(tokens) if i is not None], dtype=np.int64)
+        ids = self._known_ids(tokens)
         if not len(ids) or not self.live_count:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         unique, counts = np.unique(ids, return_counts=True)

@@ -48,3 +48,25 @@ def test_alias_rewriting_matches_the_plain_word_boundary_rule():
     for _ in range(5000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
         assert fast.sub(lambda m: table[m.group(0)], text) == plain.sub(lambda m: table[m.group(0)], text), text
+
+
+def test_jieba_dictionary_read_whole_equals_jiebas_own_and_survives_a_damaged_cache(tmp_path, monkeypatch):
+    import tempfile
+
+    import jieba
+
+    from embeddings import tokens
+
+    tokens._dictionary.cache_clear()
+    freq, total = tokens._dictionary()
+    own = jieba.Tokenizer()
+    own.initialize()
+    assert (freq, total) == (own.FREQ, own.total)
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    (tmp_path / "jieba.cache").write_bytes(b"\x00not marshal")
+    tokens._dictionary.cache_clear()
+    try:
+        assert tokens._dictionary() == (freq, total)  # parsed again, and the cache written anew
+        assert tokens._dictionary.__wrapped__() == (freq, total)  # from the rewritten cache
+    finally:
+        tokens._dictionary.cache_clear()

@@ -143,6 +143,27 @@ def test_vocabulary_consolidates_added_terms_without_changing_ids(tmp_path, monk
     assert again.words([5, 0, 5, 3]) == ["己", "乙", "己", "丁"] == again.words([5, 0, 5, 3])  # memo on the 2nd call
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_is_gram_agrees_with_each_terms_first_character(tmp_path, seed):
+    """Across the sorted array (with terms sorting before and after "#"), long terms and terms added
+    since it was written."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = list("#$!\" 0aZ芯片中美") + ["##", "#$"]
+    def term() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4)))
+    base = list(dict.fromkeys([term() for _ in range((0, 1, 40, 300)[seed])] + ["#" + "长" * WIDTH, "x" * (WIDTH + 1)]))
+    vocab = Vocabulary.empty()
+    vocab.ids_adding(base)
+    vocab.save(tmp_path)
+    loaded = Vocabulary.load(tmp_path)
+    loaded.ids_adding([term() for _ in range(rng.choice([0, 5]))] + ["#新", "新"])
+    ids = np.array(rng.choices(range(len(loaded)), k=200), dtype=np.int64)
+    assert loaded.is_gram(ids).tolist() == [loaded.word(int(i)).startswith("#") for i in ids]
+    assert loaded.is_gram(np.zeros(0, dtype=np.int64)).tolist() == []
+
+
 def test_ivf_finds_what_exact_search_finds():
     """IVF over product codes, re-scored with the real vectors as Index.dense_search does, finds the
     exact top 50 on clustered vectors (news embeddings cluster; noise-like vectors do not)."""

@@ -116,6 +116,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     report = engine.ensure_index()
     if report is not None:
         print(f"indexed {settings.seeds_dir}: {report.summary()}", file=sys.stderr, flush=True)
+    engine.start_warming()
     serve(settings, engine, webhook_url=args.webhook_url, listen=args.listen, port=args.port,
           webhook_secret=settings.webhook_secret)
     return 0

@@ -13,6 +13,7 @@ from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
 from embeddings.search import Searcher, SearcherSlot
 from embeddings.textnorm import strip_controls
+from embeddings.warm import Warmer, default_budget, files_by_heat
 
 RETRIEVE_K = 8
 
@@ -55,6 +56,7 @@ class Engine:
         self.encoder = encoder or make_encoder(settings.encoder, threads=settings.threads)
         self._slot = SearcherSlot()
         self._build_lock = threading.Lock()
+        self._warmer: Warmer | None = None
 
     @property
     def loaded(self) -> Loaded:
@@ -88,6 +90,21 @@ class Engine:
         previous = self.loaded.index if self.is_ready() else None  # its unchanged segments are reused as loaded
         index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)
         self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder)))
+        if self._warmer is not None:
+            self._warm(index)
+
+    def start_warming(self) -> None:
+        """For a long-running bot: read the loaded index into the page cache in the background, and
+        each new generation after a reindex, so early questions do not wait on the disk."""
+        if self.settings.warm_mb == 0 or self._warmer is not None:
+            return
+        self._warmer = Warmer()
+        if self.is_ready():
+            self._warm(self.loaded.index)
+
+    def _warm(self, index: Index) -> None:
+        budget = default_budget() if self.settings.warm_mb is None else self.settings.warm_mb << 20
+        self._warmer.start(files_by_heat(index), budget)
 
     def check_question(self, question: str) -> str:
         q = strip_controls(question or "").strip()  # NUL, lone surrogates: nothing to search for, only to break on

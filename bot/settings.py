@@ -27,6 +27,7 @@ class Settings:
     rate_window: float = 10.0
     max_question_chars: int = 500
     threads: int = 1
+    warm_mb: int | None = None  # page cache to fill with the index when serving; None: half of what is free
     debug_pause: float = 0.0  # fault-injection tests: pause after each index build step
 
     @classmethod
@@ -52,6 +53,8 @@ class Settings:
             values["rate_limit"], values["rate_window"] = parse_rate(env["QUOTEBOT_RATE_LIMIT"])
         if env.get("QUOTEBOT_THREADS"):
             values["threads"] = _positive_int("QUOTEBOT_THREADS", env["QUOTEBOT_THREADS"])
+        if env.get("QUOTEBOT_WARM_MB"):
+            values["warm_mb"] = _whole("QUOTEBOT_WARM_MB", env["QUOTEBOT_WARM_MB"])
         if env.get("QUOTEBOT_DEBUG_PAUSE"):
             values["debug_pause"] = float(env["QUOTEBOT_DEBUG_PAUSE"])
         for key, value in flags.items():
@@ -77,6 +80,12 @@ def parse_rate(text: str) -> tuple[int, float]:
     if not m or int(m.group(1)) < 1:
         raise ConfigError(f"QUOTEBOT_RATE_LIMIT must look like 5/10 (questions/seconds), not {text!r}")
     return int(m.group(1)), float(m.group(2))
+
+
+def _whole(name: str, text: str) -> int:
+    if not text.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number of megabytes (0: off), not {text!r}")
+    return int(text)
 
 
 def _positive_int(name: str, text: str) -> int:

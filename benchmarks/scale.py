@@ -135,19 +135,28 @@ def child_build(seeds: Path, index: Path) -> dict:
             "rss_mb": peak_rss_mb()}
 
 
-def child_query(index: Path, questions: list[dict]) -> dict:
+def child_query(index: Path, questions: list[dict], warm_up: bool) -> dict:
+    """Load, answer one question (the cold start), then answer the set twice. With `warm_up`, first
+    read the index into the page cache as `serve` does in the background (timed), so the figures are
+    those of a bot that has been up a little while; without, pages come from wherever they are."""
     t0 = time.perf_counter()
     from bot.answer import Composer
     from bot.evaluate import contains_answer
     from embeddings.encoders import make_encoder
     from embeddings.index import Index
     from embeddings.search import Searcher
+    from embeddings.warm import default_budget, files_by_heat, warm
 
     encoder = make_encoder(ENCODER)
     idx = Index.load(index, encoder.id)
     searcher, composer = Searcher(idx, encoder), Composer(idx, encoder=encoder)
     composer.compose(questions[0]["question"], searcher.search(questions[0]["question"], k=8))
     cold = time.perf_counter() - t0
+    warmed = {}
+    if warm_up:
+        t0 = time.perf_counter()
+        files, size = warm(files_by_heat(idx), default_budget())
+        warmed = {"warm_s": time.perf_counter() - t0, "warm_mb": size / 1e6}
     search_ms, compose_ms, total_ms, hits1 = [], [], [], 0
     for q in questions * 2:  # the second round is what a warm bot sees; both are counted
         t1 = time.perf_counter()
@@ -162,7 +171,7 @@ def child_query(index: Path, questions: list[dict]) -> dict:
         hits1 += bool(answer.quotes) and contains_answer(answer.quotes[0].text, tuple(q["answers"]))
     rss = peak_rss_mb()
     split = memory_split()
-    return {"cold_s": cold, "anon_mb": split.get("RssAnon"), "file_mb": split.get("RssFile"), **pct("answer", total_ms), **pct("search", search_ms), **pct("compose", compose_ms),
+    return {"cold_s": cold, **warmed, "anon_mb": split.get("RssAnon"), "file_mb": split.get("RssFile"), **pct("answer", total_ms), **pct("search", search_ms), **pct("compose", compose_ms),
             "quote1": hits1 / (2 * len(questions)), "rss_mb": rss, "segments": len(idx.segments),
             "dense_recall": dense_recall(idx, searcher, questions[:20])}
 
@@ -295,6 +304,17 @@ def run_child(kind: str, *args: str) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def drop_page_cache() -> bool:
+    """Empty the kernel's page cache (needs root); False where not allowed."""
+    try:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w", encoding="ascii") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
 # --- the run ------------------------------------------------------------------------------------------
 
 
@@ -326,7 +346,9 @@ def measure(size: int, work: Path, real: list[str], questions_file: Path, peer: 
         row["build"] = run_child("build", str(seeds), str(index))
         if keep:
             built.write_text(json.dumps(row), encoding="utf-8")
-    row["query"] = run_child("query", str(index), str(questions_file))
+    # Pages dropped first where allowed (root), so "cold" is cold; then again after a warm-up.
+    row["query_cold"] = {"dropped": drop_page_cache(), **run_child("query", str(index), str(questions_file), "cold")}
+    row["query"] = run_child("query", str(index), str(questions_file), "warm")
     row["reindex"] = run_child("reindex", str(seeds), str(index))
     if keep:
         kept = json.loads(built.read_text(encoding="utf-8"))
@@ -353,15 +375,17 @@ def render(rows: list[dict], rate: float, command: str) -> str:
         f"build would add about {1e5 / rate / 60:.0f} min at 10^5 passages and {1e6 / rate / 3600:.1f} h at 10^6",
         "(passages plus their sentences: ×3 more).",
         "",
-        "| passages | real / synthetic ¶ | build s (tokenise / embed / write) | passages/s | disk MB | build RSS MB | segments | cold start s | answer p50 / p95 / p99 ms | search p50 ms | compose p50 ms | dense recall@50 | reindex 1 file s (+ swap) | query peak RSS MB (private / mapped files at the end) | quote@1 |",
-        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| passages | real / synthetic ¶ | build s (tokenise / embed / write) | passages/s | disk MB | build RSS MB | segments | cold start s (page cache dropped / not) | cold-cache answer p50 / p95 ms | warm-up s (MB read) | answer p50 / p95 / p99 ms | search p50 ms | compose p50 ms | dense recall@50 | reindex 1 file s (+ swap) | query peak RSS MB (private / mapped files at the end) | quote@1 |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for r in rows:
-        b, q, x = r["build"], r["query"], r["reindex"]
+        b, q, x, c = r["build"], r["query"], r["reindex"], r.get("query_cold", {})
         lines.append(
             f"| {b['passages']:,} | {r['real_paragraphs']:,} / {r['synthetic_paragraphs']:,} | {f(b['seconds'])} "
             f"({f(b['tokenise_s'])} / {f(b['embed_s'])} / {f(b['write_s'])}) | {f(b['passages'] / b['seconds'], 0)} | "
-            f"{f(b['disk_mb'])} | {f(b['rss_mb'], 0)} | {q['segments']} | {f(q['cold_s'], 2)} | {f(q['answer_p50_ms'])} / "
+            f"{f(b['disk_mb'])} | {f(b['rss_mb'], 0)} | {q['segments']} | {f(c.get('cold_s'), 2)} / {f(q['cold_s'], 2)} | "
+            f"{f(c.get('answer_p50_ms'))} / {f(c.get('answer_p95_ms'))} | {f(q.get('warm_s'), 1)} ({f(q.get('warm_mb'), 0)}) | "
+            f"{f(q['answer_p50_ms'])} / "
             f"{f(q['answer_p95_ms'])} / {f(q['answer_p99_ms'])} | {f(q['search_p50_ms'])} | {f(q['compose_p50_ms'])} | "
             f"{q['dense_recall']:.3f} | {f(x['seconds'], 2)} (+ {f(x['reload_s'], 2)}) | {f(q['rss_mb'], 0)} "
             f"({f(q.get('anon_mb'), 0)} / {f(q.get('file_mb'), 0)}) | {q['quote1']:.2f} |")
@@ -398,6 +422,10 @@ def plot(rows: list[dict], out: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     a.plot(sizes, [r["query"]["answer_p50_ms"] for r in rows], "o-", label="quotebot p50")
     a.plot(sizes, [r["query"]["answer_p95_ms"] for r in rows], "o--", label="quotebot p95")
+    cold = [r for r in rows if "query_cold" in r]
+    if cold:
+        a.plot([r["build"]["passages"] for r in cold], [r["query_cold"]["answer_p50_ms"] for r in cold], "o:",
+               label="quotebot p50, page cache dropped")
     peer = [r for r in rows if "peer" in r]
     if peer:
         a.plot([r["build"]["passages"] for r in peer], [r["peer"]["answer_p50_ms"] for r in peer], "s-", label="naive peer p50")
@@ -430,7 +458,7 @@ def main() -> int:
         if kind == "build":
             out = child_build(Path(rest[0]), Path(rest[1]))
         elif kind == "query":
-            out = child_query(Path(rest[0]), json.loads(Path(rest[1]).read_text(encoding="utf-8")))
+            out = child_query(Path(rest[0]), json.loads(Path(rest[1]).read_text(encoding="utf-8")), rest[2] == "warm")
         elif kind == "reindex":
             out = child_reindex(Path(rest[0]), Path(rest[1]))
         else:

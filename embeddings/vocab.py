@@ -39,9 +39,10 @@ class RowFile:
     """Rows of a 2-d .npy array read with pread: for arrays whose rows are wanted a few at a time at
     scattered places (vectors of candidates). Mapping them instead brings ~64 KB of neighbouring
     pages into the process with every row touched (1 KB each at 512 dimensions); read this way, the
-    pages stay in the kernel's page cache, shared and reclaimable, not in the process."""
+    pages stay in the kernel's page cache, shared and reclaimable, not in the process. A small file
+    (a small index, or a segment of one reindexed file) is read whole instead."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, in_memory_below: int = 8 << 20):
         with open(path, "rb") as f:
             version = np.lib.format.read_magic(f)
             read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
@@ -53,6 +54,11 @@ class RowFile:
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
         self._row_bytes = self.shape[1] * self.dtype.itemsize
         self._fd = os.open(path, os.O_RDONLY)
+        self._all: np.ndarray | None = None
+        if self.shape[0] * self._row_bytes <= in_memory_below:
+            # a small segment's rows: one read now saves a system call per row on every question
+            self._all = self.slice(0, self.shape[0])
+            self._all.flags.writeable = False
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -72,6 +78,8 @@ class RowFile:
         """Rows a..b-1 in one read."""
         if not 0 <= a <= b <= self.shape[0]:
             raise IndexError(f"rows {a}:{b} of {self.shape[0]}")
+        if self._all is not None:
+            return self._all[a:b]
         data = os.pread(self._fd, (b - a) * self._row_bytes, self._offset + a * self._row_bytes)
         if len(data) != (b - a) * self._row_bytes:
             raise OSError(f"short read of {(b - a) * self._row_bytes} bytes")
@@ -83,6 +91,8 @@ class RowFile:
         n = len(rows)
         if n and (rows.min() < 0 or rows.max() >= self.shape[0]):
             raise IndexError("row out of range")
+        if self._all is not None:
+            return self._all[rows]
         if n > 1 and rows[-1] - rows[0] == n - 1 and (np.diff(rows) == 1).all():
             return self.slice(int(rows[0]), int(rows[-1]) + 1)
         size = self._row_bytes

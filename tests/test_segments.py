@@ -365,13 +365,16 @@ def test_paragraph_tokens_of_a_segment_cut_before_a_user_word_was_learnt(tmp_pat
     assert composer.keys(["银河守望者计划"])[0] in composer.paragraph_keys(old[0])
 
 
-def test_row_file_reads_the_rows_asked_for(tmp_path):
-    """Vectors are read with pread, a row at a time or a run at once; any order, repeats, none."""
+@pytest.mark.parametrize("in_memory_below", [0, 16_000, 1 << 20])
+def test_row_file_reads_the_rows_asked_for(tmp_path, in_memory_below):
+    """Vectors are read with pread, a row at a time or a run at once, or from memory for a small
+    file; any order, repeats, none."""
     from embeddings.vocab import RowFile
 
-    data = np.random.default_rng(0).normal(size=(500, 16)).astype(np.float16)
+    data = np.random.default_rng(0).normal(size=(500, 16)).astype(np.float16)  # 16,000 bytes
     np.save(tmp_path / "v.npy", data)
-    rows = RowFile(tmp_path / "v.npy")
+    rows = RowFile(tmp_path / "v.npy", in_memory_below)
+    assert (rows._all is None) == (in_memory_below == 0)
     assert rows.shape == (500, 16) and len(rows) == 500
     for wanted in ([5, 3, 499, 0, 3], list(range(10, 40)), [], [7]):
         assert (rows.take(np.array(wanted, dtype=np.int64)) == data[wanted]).all()

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -130,34 +130,43 @@ def weighted_coverage(terms: dict[str, float], present: set[str] | frozenset[str
     return sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
 
 
-def typed_near(qtype: str, sentence_norm: str, question_norm: str, words: set[str], window: int = 12) -> float:
+def coverage_over(terms: dict) -> Callable[[frozenset], float]:
+    """weighted_coverage(terms, ·), the total taken once: one question's terms, many candidates."""
+    total = sum(terms.values())
+    if not total > 0:
+        return lambda present: 0.0
+    items = list(terms.items())
+    return lambda present: sum([w for t, w in items if t in present]) / total
+
+
+def type_matches(qtype: str, sentence_norm: str) -> tuple[tuple[int, str], ...]:
+    """(offset, text) of each answer of the asked type in the sentence (none for other questions)."""
+    pattern = _TYPE_PATTERNS.get(qtype)
+    return tuple((m.start(), m.group(0)) for m in pattern.finditer(sentence_norm)) if pattern else ()
+
+
+def typed_near(qtype: str, sentence_norm: str, question_norm: str, words: set[str], window: int = 12,
+               matches: tuple[tuple[int, str], ...] | None = None) -> float:
     """1 if an answer of the asked type stands within `window` characters of a question word.
 
     SQuAD-style answers sit next to the words the question repeats ("…于1903年建成" for
     "哪年建成"): a fitting number far from them answers something else.
     """
-    pattern = _TYPE_PATTERNS.get(qtype)
-    if pattern is None or not words:
+    if qtype not in _TYPE_PATTERNS or not words:
+        return 0.0
+    fresh = [at for at, text in (type_matches(qtype, sentence_norm) if matches is None else matches)
+             if text not in question_norm]
+    if not fresh:
         return 0.0
     anchors = [m.start() for w in words if len(w) > 1 for m in re.finditer(re.escape(w), sentence_norm)]
-    if not anchors:
-        return 0.0
-    for m in pattern.finditer(sentence_norm):
-        if m.group(0) in question_norm:
-            continue
-        if any(abs(m.start() - a) <= window for a in anchors):
-            return 1.0
-    return 0.0
+    return 1.0 if any(abs(at - a) <= window for at in fresh for a in anchors) else 0.0
 
 
-def type_match(qtype: str, sentence_norm: str, question_norm: str) -> float:
+def type_match(qtype: str, sentence_norm: str, question_norm: str,
+               matches: tuple[tuple[int, str], ...] | None = None) -> float:
     """1 if the sentence holds an answer of the asked type that the question does not already hold."""
-    pattern = _TYPE_PATTERNS.get(qtype)
-    if pattern is None:
-        return 0.0
-    found = {m.group(0) for m in pattern.finditer(sentence_norm)}
-    fresh = [f for f in found if f not in question_norm]
-    return 1.0 if fresh else 0.0
+    found = type_matches(qtype, sentence_norm) if matches is None else matches
+    return 1.0 if any(text not in question_norm for _, text in found) else 0.0
 
 
 def clause_window(text: str, start: int, end: int, keep: set[str], tokenize, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
@@ -242,6 +251,8 @@ class Composer:
         self._text_keys: dict[str, tuple[frozenset, frozenset]] = {}
         self._canonical: dict[str, str] = {}
         self._paragraphs: dict[tuple[str, int], frozenset] = {}
+        self._matches: dict[tuple[str, str], tuple[tuple[int, str], ...]] = {}  # (qtype, folded text) → typed answers
+        self._focus: dict[str, set[str]] = {}
 
     def keys(self, terms) -> list[int | str]:
         """The key of each term: its vocabulary id, or the term itself where the vocabulary lacks it
@@ -323,19 +334,25 @@ class Composer:
         return remember(self._token_cache, text, lambda: frozenset(self.tokenizer.tokens(text)))
 
     def idf(self, token: str) -> float:
-        df = self._df_of(token)
-        n = max(1, self.index.rows)  # the rows df counts (see Index.idf)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return self.idfs([token])[token]
 
-    def _df_of(self, token: str) -> int:
-        tid = self.index.vocab.get(token)
-        return int(self.index.df[tid]) if tid is not None and tid < len(self.index.df) else 0
+    def idfs(self, tokens: Sequence[str]) -> dict[str, float]:
+        n = max(1, self.index.rows)  # the rows df counts (see Index.idf)
+        return {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in self._dfs(tokens).items()}
+
+    def _dfs(self, tokens: Sequence[str]) -> dict[str, int]:
+        """Document frequency of each token (0 for one the index does not know), in one lookup."""
+        ids = self.index.vocab.ids(tokens)
+        known = [i for i in ids if i is not None]
+        found = iter(self.index.df(known).tolist())
+        return {t: (0 if i is None else next(found)) for t, i in zip(tokens, ids)}
 
     def question_terms(self, question: str) -> tuple[str, dict[str, float], dict[str, float]]:
         """(question type, idf of its words, idf of its Han bigrams): computed once per question."""
         q_tokens = self.tokenizer.query_tokens(question)
-        return (question_type(question), {t: self.idf(t) for t in _words(q_tokens)},
-                {t: self.idf(t) for t in _bigrams(q_tokens)})
+        words, bigrams = _words(q_tokens), _bigrams(q_tokens)
+        idf = self.idfs([*words, *bigrams])
+        return question_type(question), {t: idf[t] for t in words}, {t: idf[t] for t in bigrams}
 
     def candidates(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None,
                    terms: tuple[str, dict[str, float], dict[str, float]] | None = None) -> list[Candidate]:
@@ -344,7 +361,7 @@ class Composer:
         if not hits or not (q_words or q_bigrams):
             return []
         q_norm = self.tokenizer.canonical(question)
-        focus = focus_words(question, self.tokenizer.query_tokens)
+        focus = remember(self._focus, question, lambda: focus_words(question, self.tokenizer.query_tokens), 4096)
         listy_q = bool(_LIST_Q.search(q_norm))
         titled_q = bool(_TITLE_Q.search(q_norm))
         keep = set(q_words) | set(q_bigrams)
@@ -393,20 +410,22 @@ class Composer:
         has_local = {where: sum(local.values()) > 0 for where, local in local_of.items()}
         q_keys = frozenset(q_words_k)
         near_words = [(t, key[t]) for t in focus | set(q_words)]
-        weights = [self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES]
+        weighted = list(zip([self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES], SCORER_FEATURES))
         bias = self.scorer.get("bias", 0.0)
         out = []
         typed_q = qtype in _TYPE_PATTERNS  # else both typed features are 0 and need no folded text
+        word_coverage, bigram_coverage = coverage_over(q_words_k), coverage_over(q_bigrams_k)
+        local_coverage = {where: coverage_over(local) for where, local in local_of.items()}
         for (rank, hit, a, b, pair, first, _), text, toks, words, cos in zip(raw, texts, token_sets, word_sets, dense):
             # a one-sentence passage has nothing to tell apart locally
             where = (hit.passage.doc_id, hit.passage.paragraph)
-            local = local_of.get(where, q_words_k)
             norm = self.canonical(text) if typed_q else ""
+            matches = remember(self._matches, (qtype, norm), lambda: type_matches(qtype, norm)) if typed_q else ()
             f = {
-                "coverage": weighted_coverage(q_words_k, toks),
-                "bigram_coverage": weighted_coverage(q_bigrams_k, toks),
-                "local_coverage": weighted_coverage(local, toks) if has_local.get(where, True) else 0.0,
-                "typed": type_match(qtype, norm, q_norm),
+                "coverage": word_coverage(toks),
+                "bigram_coverage": bigram_coverage(toks),
+                "local_coverage": local_coverage.get(where, word_coverage)(toks) if has_local.get(where, True) else 0.0,
+                "typed": type_match(qtype, norm, q_norm, matches),
                 "dense_sentence": float(cos),
                 "hit_ratio": hit.score / top_score,
                 "hit_rank_inv": 1.0 / (1 + rank),
@@ -416,9 +435,10 @@ class Composer:
                 "titled": 1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
                 "novelty": min(1.0, len(words - q_keys) / 8.0),
                 "focus": len(focus_k & toks) / len(focus) if focus else 0.0,
-                "typed_near": typed_near(qtype, norm, q_norm, {t for t, k in near_words if k in toks}) if typed_q else 0.0,
+                "typed_near": (typed_near(qtype, norm, q_norm, {t for t, k in near_words if k in toks}, matches=matches)
+                               if typed_q else 0.0),
             }
-            z = bias + sum(w * f[k] for w, k in zip(weights, SCORER_FEATURES))
+            z = bias + sum([w * f[k] for w, k in weighted])
             out.append(Candidate(rank, hit, a, b, f, z))
         out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
         return out
@@ -506,7 +526,8 @@ class Composer:
         total = sum(q_words.values())
         if total <= 0:
             return 0.0
-        return sum(w for t, w in q_words.items() if not self._df_of(t)) / total
+        df = self._dfs(list(q_words))
+        return sum(w for t, w in q_words.items() if not df[t]) / total
 
     def _choose(self, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
         """The best quote, plus up to two from other documents that answer about as well."""

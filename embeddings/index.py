@@ -688,21 +688,21 @@ class Segment:
         self.info = _read_json(self.path / "segment.json")
         self.rows = int(self.info["rows"])
         self.store = Store(self.path / "store.sqlite")
-        # Read at scattered places, so without read-ahead: per-term bounds, sentence data. Term ids
-        # and list offsets are read whole when a generation loads (document frequencies), and
-        # postings mostly as whole runs, so the kernel may read ahead there.
+        # Term ids, list offsets and per-term bounds are read at scattered places (a question's
+        # terms), so without read-ahead; postings mostly as whole runs, so the kernel may read ahead.
         def load(name: str, random_access: bool = True) -> np.ndarray:
             return mapped(self.path / f"{name}.npy", random_access)
 
-        self.postings = bm25.Postings(load("postings.terms", False), load("postings.ptr", False),
+        self.postings = bm25.Postings(load("postings.terms"), load("postings.ptr"),
                                       load("postings.rows", False), load("postings.tf", False),
                                       load("postings.doclen", False), load("postings.bound"),
                                       float(self.info["bound_avgdl"]))
         self.vectors = RowFile(self.path / "vectors.npy")
         self.sentence_vectors = RowFile(self.path / "sentence_vectors.npy")
-        self.sentence_ptr = load("sentence_ptr")
-        self.sentence_tokens = load("sentence_tokens")
-        self.sentence_token_ptr = load("sentence_token_ptr")
+        # Sentence data is read a passage at a time, for the hits: read, not mapped (see RowFile).
+        self.sentence_ptr = RowFile(self.path / "sentence_ptr.npy")
+        self.sentence_tokens = RowFile(self.path / "sentence_tokens.npy")
+        self.sentence_token_ptr = RowFile(self.path / "sentence_token_ptr.npy")
         self.dense = None
         if self.rows:
             self.dense = faiss.read_index(str(self.path / "dense.faiss"))
@@ -795,13 +795,11 @@ class Index:
         self.stale_cut = [bool(set(tokenizer.user_words) - set(seg.info.get("cut_with", []))) for seg in segments]
         self.dead_rows = np.flatnonzero(~self.live)  # fixed per generation: not recomputed per question
         self.dead_in = [seg.rows - int(self.live[self.starts[k]:self.starts[k + 1]].sum()) for k, seg in enumerate(segments)]
-        # Collection statistics over live passages; a term's df also counts rows of deleted files
-        # still in their segment (as in Lucene until a merge), which only matters for small corpora
-        # with many deletions, and those are rebuilt (MIN_LIVE).
-        self.df = np.zeros(len(vocab), dtype=np.int64)
+        # Average length over live passages. Document frequencies are looked up per term as questions
+        # need them (see df): summing every segment's term lists here read ~200 MB at 10^6 passages
+        # on every start and kept it resident.
         lengths = 0.0
         for k, seg in enumerate(segments):
-            self.df += seg.postings.df(len(vocab))
             lengths += float(np.asarray(seg.postings.doclen)[self.live[self.starts[k]:self.starts[k + 1]]].sum())
         self.avgdl = lengths / self.live_count if self.live_count else 1.0
         self.passages = Passages(self)
@@ -856,11 +854,27 @@ class Index:
 
     # -- scoring ---------------------------------------------------------------------------------
 
+    def df(self, term_ids: Sequence[int]) -> np.ndarray:
+        """Rows containing each term, over every segment: a term's df also counts rows of deleted
+        files still in their segment (as in Lucene until a merge), which only matters for small
+        corpora with many deletions, and those are rebuilt (MIN_LIVE)."""
+        ids = np.asarray(term_ids, dtype=np.int64)
+        out = np.zeros(len(ids), dtype=np.int64)
+        for seg in self.segments:
+            terms, ptr = seg.postings.terms, seg.postings.ptr
+            if not len(terms) or not len(ids):
+                continue
+            pos = np.minimum(np.searchsorted(terms, ids.astype(terms.dtype)), len(terms) - 1)
+            found = terms[pos] == ids
+            at = pos[found]
+            out[found] += ptr[at + 1] - ptr[at]
+        return out
+
     def idf(self, term_ids: np.ndarray) -> np.ndarray:
         """Over all rows of the segments, as df counts them (deleted ones until their segment is
         rebuilt, like Lucene's docCount): with the live count instead, a term in more rows than are
         live would get a negative weight."""
-        return bm25.idf(self.df[term_ids].astype(np.float64), self.rows)
+        return bm25.idf(self.df(term_ids).astype(np.float64), self.rows)
 
     def bm25_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 of every row for the query tokens (0 for deleted rows): reads every posting of every
@@ -931,15 +945,15 @@ class Index:
     def sentence_vectors(self, row: int) -> np.ndarray:
         """The vectors of the passage's sentences, in order (float32)."""
         seg, local = self.locate(row)
-        return np.asarray(seg.sentence_vectors.slice(int(seg.sentence_ptr[local]), int(seg.sentence_ptr[local + 1])),
+        return np.asarray(seg.sentence_vectors.slice(*seg.sentence_ptr.slice(local, local + 2).tolist()),
                           dtype=np.float32)
 
     def sentences_token_ids(self, row: int) -> list[np.ndarray]:
         """Token ids of each sentence of the passage, read in one slice."""
         seg, local = self.locate(row)
-        a, b = int(seg.sentence_ptr[local]), int(seg.sentence_ptr[local + 1])
-        ptr = np.asarray(seg.sentence_token_ptr[a:b + 1])
-        flat = np.asarray(seg.sentence_tokens[int(ptr[0]):int(ptr[-1])])
+        a, b = seg.sentence_ptr.slice(local, local + 2).tolist()
+        ptr = seg.sentence_token_ptr.slice(a, b + 1)
+        flat = seg.sentence_tokens.slice(int(ptr[0]), int(ptr[-1]))
         return np.split(flat, (ptr[1:-1] - ptr[0]).tolist())
 
     # -- loading ---------------------------------------------------------------------------------

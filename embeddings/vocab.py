@@ -49,10 +49,10 @@ class RowFile:
                            else np.lib.format.read_array_header_2_0)
             shape, fortran, dtype = read_header(f)
             self._offset = f.tell()
-        if fortran or len(shape) != 2:
-            raise ValueError(f"{path.name}: expected a C-ordered 2-d array")
+        if fortran or len(shape) not in (1, 2):
+            raise ValueError(f"{path.name}: expected a C-ordered 1-d or 2-d array")
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
-        self._row_bytes = self.shape[1] * self.dtype.itemsize
+        self._row_bytes = (self.shape[1] if len(self.shape) == 2 else 1) * self.dtype.itemsize
         self._fd = os.open(path, os.O_RDONLY)
         self._all: np.ndarray | None = None
         if self.shape[0] * self._row_bytes <= in_memory_below:
@@ -62,6 +62,11 @@ class RowFile:
 
     def __len__(self) -> int:
         return self.shape[0]
+
+    def __getitem__(self, i: int):
+        """One element of a 1-d file (or one row)."""
+        i = int(i) + (self.shape[0] if int(i) < 0 else 0)
+        return self.slice(i, i + 1)[0]
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -83,7 +88,7 @@ class RowFile:
         data = os.pread(self._fd, (b - a) * self._row_bytes, self._offset + a * self._row_bytes)
         if len(data) != (b - a) * self._row_bytes:
             raise OSError(f"short read of {(b - a) * self._row_bytes} bytes")
-        return np.frombuffer(data, dtype=self.dtype).reshape(b - a, self.shape[1])
+        return np.frombuffer(data, dtype=self.dtype).reshape(b - a, *self.shape[1:])
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The given rows in the given order: one read for a run of consecutive rows, else one per row."""
@@ -101,7 +106,7 @@ class RowFile:
         for i, r in enumerate(rows.tolist()):
             if os.preadv(self._fd, [view[i * size:(i + 1) * size]], self._offset + r * size) != size:
                 raise OSError(f"short read of row {r}")
-        return np.frombuffer(buf, dtype=self.dtype).reshape(n, self.shape[1])
+        return np.frombuffer(buf, dtype=self.dtype).reshape(n, *self.shape[1:])
 
 
 class Vocabulary:

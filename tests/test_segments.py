@@ -226,6 +226,10 @@ def test_a_changed_file_gets_a_new_small_segment_and_the_rest_stays_on_disk(seed
     assert old_rows and not any(second.live[r] for r in old_rows)
     assert all(second.bm25_scores(second.tokenizer.tokens("增量索引"))[r] == 0 for r in old_rows)
     assert len(second) == report.passages == len(list(second.passages))
+    # Document frequencies, looked up per term, are those of every segment's term lists summed.
+    every = np.arange(len(second.vocab) + 3)  # and ids no segment holds
+    assert (second.df(every) == sum(seg.postings.df(len(every)) for seg in second.segments)).all()
+    assert second.df([]).shape == (0,)
 
 
 def test_many_reindexes_keep_the_segment_count_small(seeds, tmp_path, monkeypatch):
@@ -383,6 +387,12 @@ def test_row_file_reads_the_rows_asked_for(tmp_path, in_memory_below):
         rows.take(np.array([500]))
     with pytest.raises(IndexError):
         rows.slice(490, 501)
+    flat = np.arange(7000, dtype=np.int64)[::-1].copy()  # 1-d (offsets, token ids): 56,000 bytes
+    np.save(tmp_path / "f.npy", flat)
+    one = RowFile(tmp_path / "f.npy", in_memory_below * 4)
+    assert (one.slice(10, 20) == flat[10:20]).all() and one.slice(10, 20).shape == (10,)
+    assert one[0] == flat[0] and one[-1] == flat[-1] and len(one) == 7000
+    assert (one.take(np.array([3, 1, 3])) == flat[[3, 1, 3]]).all()
 
 
 def test_the_same_passage_in_two_segments_ties_to_the_lower_row():

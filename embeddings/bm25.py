@@ -119,20 +119,40 @@ def _add_terms(out: np.ndarray, segments: Sequence[Postings], starts: np.ndarray
         if not spans:
             continue
         base = int(starts[s])
-        at = np.concatenate([np.arange(a, z) for a, z, _ in spans])
+        # each term's postings are one run: copied whole, not gathered element by element
+        rows = np.concatenate([seg.rows[a:z] for a, z, _ in spans])
+        tf = np.concatenate([seg.tf[a:z] for a, z, _ in spans])
         w = np.repeat(np.asarray([x[2] for x in spans], dtype=np.float64), [z - a for a, z, _ in spans])
-        rows, tf = seg.rows[at], seg.tf[at]
         contrib = w * tf / (tf + _norm(seg.doclen[rows], avgdl))
         # The same sums either way (float64, in term order, then float32), so identical passages in
         # two segments score identically and tie as they should.
-        if len(at) * 32 < seg.size:  # few postings: summing into every row of the segment costs more
+        if len(rows) * 32 < seg.size:  # few postings: summing into every row of the segment costs more
             touched, inverse = np.unique(rows, return_inverse=True)
             out[base + touched] += np.bincount(inverse, weights=contrib).astype(np.float32)
         else:
             out[base:int(starts[s + 1])] += np.bincount(rows, weights=contrib, minlength=seg.size).astype(np.float32)
 
 
-EXHAUSTIVE_BELOW = 200_000  # postings: under this, scoring them all costs less than pruning's bookkeeping
+def _lower_kth(full: np.ndarray, segments: Sequence[Postings], starts: np.ndarray, ranges: list, sizes: list[int],
+               k: int) -> float:
+    """A positive lower bound of the k-th best score in `full`: the k-th best among the rows of the
+    rarest term, if it has k rows scoring above 0, else the smallest positive float. Rows below it
+    cannot be in the top k, so the top k is chosen among fewer rows."""
+    rarest = min((j for j in range(len(sizes)) if sizes[j] >= k), key=lambda j: sizes[j], default=None)
+    if rarest is not None:
+        rows = np.concatenate([segments[s].rows[a:z].astype(np.int64) + starts[s] for s, _, a, z in ranges[rarest]])
+        scores = full[rows]
+        scores = scores[scores > 0]
+        if len(scores) >= k:
+            return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+    return float(np.nextafter(np.float32(0), np.float32(1)))  # the smallest positive: "above 0"
+
+
+# Postings: under this, scoring them all costs less than pruning's bookkeeping. Measured at 10^6
+# passages (news questions, ~40 terms of which ~10 single characters): every question, up to 4.6M
+# postings, was answered faster exhaustively (7-23 ms against 13-26 ms pruned), once the lists are
+# copied as runs and the top k chosen among rows above a lower bound of the k-th best.
+EXHAUSTIVE_BELOW = 8_000_000
 SEED_POSTINGS = 50_000  # the rarest terms' postings scored first, for a lower bound of the k-th best
 
 
@@ -164,7 +184,7 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
         full = np.zeros(int(starts[-1]), dtype=np.float32)
         _add_terms(full, segments, starts, ranges, range(len(query_ids)), weights, avgdl)
         full[~live] = 0.0
-        rows = np.flatnonzero(full > 0)
+        rows = np.flatnonzero(full >= _lower_kth(full, segments, starts, ranges, sizes, k))
         if len(rows) > k:  # all rows tying with the k-th, so the lower rows win the tie below
             rows = rows[full[rows] >= -np.partition(-full[rows], k - 1)[k - 1]]
         rows = rows[np.lexsort((rows, -full[rows]))][:k]

@@ -272,13 +272,19 @@ def refine(rows: np.ndarray, approx: np.ndarray, exact, k: int, pool: int) -> li
     """The k best `rows` by exact score (`exact(rows)`), taken from the `pool` best by approximate
     score; ties go to the lower row. Product codes rank neighbours roughly; re-scoring a few times k
     of them with the real vectors restores the order (recall measured in docs/benchmarks.md)."""
+    return refine_scored(rows, approx, exact, k, pool)[0].tolist()
+
+
+def refine_scored(rows: np.ndarray, approx: np.ndarray, exact, k: int, pool: int) -> tuple[np.ndarray, np.ndarray]:
+    """refine's rows, with their exact scores."""
     rows = np.asarray(rows, dtype=np.int64)
     if not len(rows):
-        return []
+        return np.zeros(0, np.int64), np.zeros(0, np.float64)
     order = np.lexsort((rows, -np.asarray(approx, dtype=np.float64)))[:pool]
     rows = np.sort(rows[order])
     scores = np.asarray(exact(rows), dtype=np.float64)
-    return rows[np.lexsort((rows, -scores))[:k]].tolist()
+    best = np.lexsort((rows, -scores))[:k]
+    return rows[best], scores[best]
 
 
 @dataclass(frozen=True)
@@ -912,6 +918,10 @@ class Index:
         """Rows of the k live passages nearest the query, best first: each segment's FAISS index
         proposes neighbours (REFINE × k from product-code segments), and the best of them overall
         are re-scored with the stored vectors."""
+        return self.dense_scored(query_vector, k)[0].tolist()
+
+    def dense_scored(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """dense_search's rows with their inner products with the query (from the stored vectors)."""
         q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         rows, approx = [], []
         for s, seg in enumerate(self.segments):
@@ -927,8 +937,8 @@ class Index:
             rows.append(found[alive])
             approx.append(scores[0][keep][alive])
         if not rows:
-            return []
-        return refine(np.concatenate(rows), np.concatenate(approx), lambda r: self.vectors(r) @ q[0], k, REFINE * k)
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        return refine_scored(np.concatenate(rows), np.concatenate(approx), lambda r: self.vectors(r) @ q[0], k, REFINE * k)
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
         """Passage vectors of `rows` (float32), read from each segment's vector file."""

@@ -116,16 +116,21 @@ class Searcher:
             return []
         weight = self.weight if weight is None else weight
         tokens = self.index.tokenizer.query_tokens(query)
-        qv = self.query_vector(query) if query_vector is None else query_vector
+        qv = np.asarray(self.query_vector(query) if query_vector is None else query_vector, dtype=np.float32)
         kc = min(self.candidates, n)
-        near = self.index.dense_search(qv, kc)
+        near, near_cos = (x.tolist() for x in self.index.dense_scored(qv, kc))
         lex_rows, lex_scores, near_scores = self.index.bm25_top(tokens, kc, also=near)
         lexical = dict(zip(near, near_scores.tolist()))
         lexical.update(zip(lex_rows.tolist(), lex_scores.tolist()))
         cands = sorted(lexical)
         if not cands:
             return []
-        cos = self.index.vectors(cands) @ qv
+        # The dense candidates' similarities came with them; only the lexical ones' vectors are read.
+        cos_of = dict(zip(near, near_cos))
+        unseen = [r for r in cands if r not in cos_of]
+        if unseen:
+            cos_of.update(zip(unseen, (self.index.vectors(unseen) @ qv).tolist()))
+        cos = np.asarray([cos_of[r] for r in cands], dtype=np.float32)
         cand_bm = np.asarray([lexical[r] for r in cands], dtype=np.float32)
         fused = fuse(cand_bm, cos, weight)
         top = float(cand_bm.max()) if cand_bm.size else 0.0

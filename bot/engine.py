@@ -7,13 +7,15 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.answer import Answer, Composer
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
 from embeddings.search import Searcher, SearcherSlot
 from embeddings.textnorm import strip_controls
-from embeddings.warm import Warmer, default_budget, files_by_heat
+from embeddings.warm import Warmer, default_budget, files_by_heat, warm
 
 RETRIEVE_K = 8
 
@@ -28,6 +30,17 @@ def step_hook(settings: Settings):
         time.sleep(settings.debug_pause)
 
     return step
+
+
+def limit_threads(threads: int) -> None:
+    """Each question runs on one answering thread; FAISS's OpenMP and numpy's BLAS each using every
+    core as well would oversubscribe a small machine (two OpenMP threads were slower than one for a
+    single query), so both get `threads` (QUOTEBOT_THREADS, default 1) for the whole process."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    faiss.omp_set_num_threads(threads)
+    threadpool_limits(limits=threads)
 
 
 class QuestionError(Exception):
@@ -52,6 +65,7 @@ class Loaded:
 
 class Engine:
     def __init__(self, settings: Settings, encoder: Encoder | None = None):
+        limit_threads(settings.threads)
         self.settings = settings
         self.encoder = encoder or make_encoder(settings.encoder, threads=settings.threads)
         self._slot = SearcherSlot()
@@ -91,20 +105,21 @@ class Engine:
         index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)
         self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder)))
         if self._warmer is not None:
-            self._warm(index)
+            self._warm()
 
     def start_warming(self) -> None:
-        """For a long-running bot: read the loaded index into the page cache in the background, and
-        each new generation after a reindex, so early questions do not wait on the disk."""
+        """For a long-running bot: warm the loaded generation up in the background (see warm_up), and
+        each new one after a reindex, so early questions do not wait on the disk."""
         if self.settings.warm_mb == 0 or self._warmer is not None:
             return
         self._warmer = Warmer()
         if self.is_ready():
-            self._warm(self.loaded.index)
+            self._warm()
 
-    def _warm(self, index: Index) -> None:
+    def _warm(self) -> None:
         budget = default_budget() if self.settings.warm_mb is None else self.settings.warm_mb << 20
-        self._warmer.start(files_by_heat(index), budget)
+        loaded = self.loaded
+        self._warmer.start(lambda stop: warm_up(loaded, budget, stop))
 
     def check_question(self, question: str) -> str:
         q = strip_controls(question or "").strip()  # NUL, lone surrogates: nothing to search for, only to break on
@@ -120,3 +135,19 @@ class Engine:
         qv = loaded.searcher.query_vector(q)
         hits = loaded.searcher.search(q, k=RETRIEVE_K, query_vector=qv)
         return loaded.composer.compose(q, hits, qv)
+
+
+PREPARE_ROWS = 5_000  # an index this small has every passage's derived data prepared (see Composer.prepare)
+
+
+def warm_up(loaded: Loaded, budget: int, stop: threading.Event | None = None) -> dict:
+    """What a serving bot does after loading a generation: read its files into the page cache
+    (hottest first, up to `budget` bytes) and, for a small index, derive on every passage what a
+    first question would (well within the caches' limits). Returns what was done."""
+    files, size = warm(files_by_heat(loaded.index), budget, stop)
+    prepared = 0
+    live = loaded.index.live_count
+    if live <= PREPARE_ROWS:
+        rows = np.flatnonzero(loaded.index.live).tolist()
+        prepared = min(loaded.searcher.prepare(rows, stop), loaded.composer.prepare(rows, stop))
+    return {"files": files, "bytes": size, "prepared": prepared}

@@ -209,3 +209,50 @@ def test_paragraph_keys_from_stored_sentences_equal_cutting_the_paragraph(engine
         assert composer.paragraph_keys(p) == composer.text_keys(index.paragraph(p).text)[0], p.id
         checked += 1
     assert checked == len(index) > 50
+
+
+def test_the_engine_gives_faiss_and_blas_the_configured_threads(tmp_path):
+    import faiss
+    from threadpoolctl import threadpool_info
+
+    from embeddings.encoders import HashingEncoder
+
+    try:
+        Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path / "index", threads=2), encoder=HashingEncoder(32))
+        assert faiss.omp_get_max_threads() == 2
+        assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {2}
+        Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path / "index"), encoder=HashingEncoder(32))
+        assert faiss.omp_get_max_threads() == 1
+        assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {1}
+    finally:
+        from bot.engine import limit_threads
+
+        limit_threads(1)
+
+
+def test_preparing_a_small_index_changes_no_answer_and_leaves_nothing_for_questions(engine):
+    """Composer.prepare derives ahead what first sight would: the same answers, and asking then
+    derives no new passage data (only what depends on the question)."""
+    import numpy as np
+
+    from bot.answer import Composer
+    from embeddings.search import Searcher
+
+    index = engine.loaded.index
+    rows = np.flatnonzero(index.live).tolist()
+    fresh = Composer(index, encoder=engine.encoder)
+    prepared = Composer(index, encoder=engine.encoder)
+    assert prepared.prepare(rows) == len(rows)
+    searcher = Searcher(index, engine.encoder)
+    assert searcher.prepare(rows) == len(rows)
+    before = {k: len(v) for k, v in vars(prepared).items() if k in {"_sentence_keys", "_pair_keys", "_paragraphs"}}
+    for q in [*ANSWERABLE, *OUT_OF_CORPUS]:
+        hits = searcher.search(q, k=8)
+        a, b = fresh.compose(q, hits), prepared.compose(q, hits)
+        assert (a.abstained, a.confidence, [x.text for x in a.quotes]) == (b.abstained, b.confidence, [x.text for x in b.quotes])
+    assert {k: len(v) for k, v in vars(prepared).items() if k in before} == before
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    assert Composer(index).prepare(rows, stop) == 0 and Searcher(index, engine.encoder).prepare(rows, stop) == 0

@@ -169,9 +169,14 @@ def type_match(qtype: str, sentence_norm: str, question_norm: str,
     return 1.0 if any(text not in question_norm for _, text in found) else 0.0
 
 
+def clause_cuts(text: str, start: int, end: int) -> list[int]:
+    """Where the clauses of text[start:end] begin and end (after each comma, semicolon, colon)."""
+    return sorted({start, end, *(start + m.end() for m in re.finditer(r"[，,；;：:、]", text[start:end]))})
+
+
 def clause_window(text: str, start: int, end: int, keep: set[str], tokenize, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
     """Within the too-long text[start:end], the run of whole clauses ≤ limit covering most of `keep`."""
-    cuts = sorted({start, end, *(start + m.end() for m in re.finditer(r"[，,；;：:、]", text[start:end]))})
+    cuts = clause_cuts(text, start, end)
     clause_tokens = [keep & set(tokenize(text[a:b])) for a, b in zip(cuts, cuts[1:])]
     best, span = -1.0, (start, min(end, start + limit))
     for i in range(len(cuts) - 1):
@@ -223,7 +228,10 @@ _LIST_Q = re.compile(r"哪些|有什么|包括|分别|哪几|几类|几种|种�
 _TITLE_Q = re.compile(r"哪部|哪一部|什么作品|哪本|什么书|什么著作|作品|专辑|电影|歌曲|小说|书名")
 
 
-def remember(cache: dict, key, make, limit: int = 200_000):
+CACHE_LIMIT = 20_000  # entries per cache: a few KB each at most, so a long-running bot stays in bounds
+
+
+def remember(cache: dict, key, make, limit: int = CACHE_LIMIT):
     """cache[key], made on first use; the same news sentences come back question after question,
     so the composer keeps what it derived from them (emptied when it reaches `limit`)."""
     found = cache.get(key)
@@ -324,6 +332,34 @@ class Composer:
             return frozenset(out)
 
         return remember(self._paragraphs, (passage.doc_id, passage.paragraph), union)
+
+    def prepare(self, rows: Sequence[int], stop=None) -> int:
+        """Derive now what the first question to reach each of these passages would derive on first
+        sight (sentence and pair keys, folded texts, clause tokens, paragraph and title tokens), so
+        that question is answered as fast as a repeated one. For small indexes, in the background;
+        returns how many passages were prepared (fewer if `stop` was set)."""
+        done = 0
+        for row in rows:
+            if stop is not None and stop.is_set():
+                break
+            p = self.index.passage(int(row))
+            para = self.index.paragraph(p)
+            sents = [(p.start + a, p.start + b) for a, b in p.sentences]
+            for i, (a, b) in enumerate(sents):
+                self.sentence_keys(p, i)
+                if b - a > MAX_QUOTE_CHARS:  # the window is the question's; its clauses are not
+                    cuts = clause_cuts(para.text, a, b)
+                    for x, y in zip(cuts, cuts[1:]):
+                        self.token_set(para.text[x:y])
+                else:
+                    self.canonical(para.text[a:b])
+                if i + 1 < len(sents) and sents[i + 1][1] - a <= MAX_QUOTE_CHARS:
+                    self.pair_keys(p, i)
+                    self.canonical(para.text[a:sents[i + 1][1]])
+            self.paragraph_keys(p)
+            self.token_set(self.index.document(p).title)
+            done += 1
+        return done
 
     def canonical(self, text: str) -> str:
         """Folded, alias-canonical text of a candidate."""

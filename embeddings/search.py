@@ -17,6 +17,7 @@ from embeddings.textnorm import normalize
 # Chosen on the dev sets (docs/benchmarks.md, `python benchmarks/retrieval.py`).
 BM25_WEIGHT = 0.8
 CANDIDATES = 50
+CACHE_LIMIT = 10_000  # passages whose shingles are kept (a few KB to ~16 KB each)
 DUPLICATE_JACCARD = 0.6
 
 
@@ -67,7 +68,7 @@ def near_duplicate(a: frozenset[str], b: frozenset[str], threshold: float = DUPL
     if not a or not b:
         return False
     inter = len(a & b)
-    return inter / len(a | b) >= threshold or inter / min(len(a), len(b)) >= 0.9
+    return inter / (len(a) + len(b) - inter) >= threshold or inter / min(len(a), len(b)) >= 0.9
 
 
 class Searcher:
@@ -88,16 +89,26 @@ class Searcher:
     def shingles(self, p: Passage) -> frozenset[str]:
         found = self._shingles.get(p.row)
         if found is None:
-            if len(self._shingles) > 200_000:
+            if len(self._shingles) > CACHE_LIMIT:
                 self._shingles = {}
             found = self._shingles[p.row] = shingles(p.text)
         return found
+
+    def prepare(self, rows: Sequence[int], stop=None) -> int:
+        """The shingles of these passages, ahead of the first question that retrieves them."""
+        done = 0
+        for row in rows:
+            if stop is not None and stop.is_set():
+                break
+            self.shingles(self.index.passage(int(row)))
+            done += 1
+        return done
 
     def duplicates(self, p: Passage, q: Passage) -> bool:
         key = (p.row, q.row) if p.row < q.row else (q.row, p.row)
         found = self._duplicates.get(key)
         if found is None:
-            if len(self._duplicates) > 200_000:
+            if len(self._duplicates) > 10 * CACHE_LIMIT:  # a bool each
                 self._duplicates = {}
             found = self._duplicates[key] = near_duplicate(self.shingles(p), self.shingles(q))
         return found

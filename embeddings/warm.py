@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Callable
 
 # What a question reads, most of it first: postings (every question), then the vectors proposals
 # are re-scored with, then the sentence data of the hits, then their sentence vectors (the largest).
@@ -78,14 +79,15 @@ class Warmer:
     def __init__(self):
         self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
-        self.result: tuple[int, int] | None = None
+        self.result = None
 
-    def start(self, paths: list[Path], budget: int) -> None:
+    def start(self, work: Callable[[threading.Event], object]) -> None:
+        """Run work(stop) in a thread; its return value becomes `result`."""
         self.stop()
         stop = threading.Event()
 
         def run() -> None:
-            self.result = warm(paths, budget, stop)
+            self.result = work(stop)
 
         self._stop, self.result = stop, None
         self._thread = threading.Thread(target=run, name="warm-index", daemon=True)

@@ -76,13 +76,14 @@ def test_engine_warms_each_generation_it_loads_when_serving(two_segments, tmp_pa
         return sum(p.stat().st_size for p in files_by_heat(index))
 
     first = engine.loaded.index
-    assert engine._warmer.wait(30) and engine._warmer.result[1] == min(1 << 20, size(first))
+    assert engine._warmer.wait(30) and engine._warmer.result["bytes"] == min(1 << 20, size(first))
+    assert engine._warmer.result["prepared"] == first.live_count  # a small index: every passage
     (seeds / "extra.txt").write_text("标题\n\n一段新的文字，讲述新的事情。", encoding="utf-8")
     try:
         engine.reindex()
         assert engine.loaded.index is not first and engine._warmer.wait(30)
         assert size(engine.loaded.index) > size(first)  # a segment more: warmed is the new generation
-        assert engine._warmer.result[1] == min(1 << 20, size(engine.loaded.index))
+        assert engine._warmer.result["bytes"] == min(1 << 20, size(engine.loaded.index))
     finally:
         (seeds / "extra.txt").unlink()
 

@@ -337,11 +337,12 @@ class Composer:
         """Derive now what the first question to reach each of these passages would derive on first
         sight (sentence and pair keys, folded texts, clause tokens, paragraph and title tokens), so
         that question is answered as fast as a repeated one. For small indexes, in the background;
-        returns how many passages were prepared (fewer if `stop` was set)."""
+        returns how many passages were prepared (fewer if `stop` was set or a cache is half full)."""
         done = 0
+        caches = (self._sentence_keys, self._pair_keys, self._canonical, self._token_cache, self._paragraphs)
         for row in rows:
-            if stop is not None and stop.is_set():
-                break
+            if (stop is not None and stop.is_set()) or max(map(len, caches)) >= CACHE_LIMIT // 2:
+                break  # half of each cache is left to questions: none is emptied by preparing
             p = self.index.passage(int(row))
             para = self.index.paragraph(p)
             sents = [(p.start + a, p.start + b) for a, b in p.sentences]

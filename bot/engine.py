@@ -15,7 +15,7 @@ from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
 from embeddings.search import Searcher, SearcherSlot
 from embeddings.textnorm import strip_controls
-from embeddings.warm import Warmer, default_budget, files_by_heat, warm
+from embeddings.warm import Warmer, available_bytes, default_budget, files_by_heat, warm
 
 RETRIEVE_K = 8
 
@@ -35,7 +35,9 @@ def step_hook(settings: Settings):
 def limit_threads(threads: int) -> None:
     """Each question runs on one answering thread; FAISS's OpenMP and numpy's BLAS each using every
     core as well would oversubscribe a small machine (two OpenMP threads were slower than one for a
-    single query), so both get `threads` (QUOTEBOT_THREADS, default 1) for the whole process."""
+    single query), so both get `threads` (QUOTEBOT_THREADS, default 1). BLAS's limit is the
+    process's; OpenMP's is the calling thread's, so every thread that searches calls this too
+    (the bot's worker pools do, as their initializer)."""
     import faiss
     from threadpoolctl import threadpool_limits
 
@@ -117,7 +119,8 @@ class Engine:
             self._warm()
 
     def _warm(self) -> None:
-        budget = default_budget() if self.settings.warm_mb is None else self.settings.warm_mb << 20
+        # More than is free would push the hottest files out again with the last ones read.
+        budget = default_budget() if self.settings.warm_mb is None else min(self.settings.warm_mb << 20, available_bytes())
         loaded = self.loaded
         self._warmer.start(lambda stop: warm_up(loaded, budget, stop))
 
@@ -143,11 +146,11 @@ PREPARE_ROWS = 5_000  # an index this small has every passage's derived data pre
 def warm_up(loaded: Loaded, budget: int, stop: threading.Event | None = None) -> dict:
     """What a serving bot does after loading a generation: read its files into the page cache
     (hottest first, up to `budget` bytes) and, for a small index, derive on every passage what a
-    first question would (well within the caches' limits). Returns what was done."""
+    first question would (stopping at half of any cache's limit, so none is emptied by it and
+    questions keep room). Returns what was done."""
     files, size = warm(files_by_heat(loaded.index), budget, stop)
     prepared = 0
-    live = loaded.index.live_count
-    if live <= PREPARE_ROWS:
+    if loaded.index.live_count <= PREPARE_ROWS:
         rows = np.flatnonzero(loaded.index.live).tolist()
         prepared = min(loaded.searcher.prepare(rows, stop), loaded.composer.prepare(rows, stop))
     return {"files": files, "bytes": size, "prepared": prepared}

@@ -83,12 +83,12 @@ def parse_rate(text: str) -> tuple[int, float]:
 
 
 def _whole(name: str, text: str) -> int:
-    if not text.strip().isdigit():
+    if not re.fullmatch(r"\s*[0-9]+\s*", text):
         raise ConfigError(f"{name} must be a whole number of megabytes (0: off), not {text!r}")
     return int(text)
 
 
 def _positive_int(name: str, text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
+    if not re.fullmatch(r"\s*[0-9]+\s*", text) or int(text) < 1:
         raise ConfigError(f"{name} must be a positive whole number, not {text!r}")
     return int(text)

@@ -21,7 +21,7 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, Callb
 
 from bot.answer import Answer
 from bot.chat import CorpusFacts, ParagraphRef, RateLimiter, Stats, addressed_question, example_questions
-from bot.engine import Engine, QuestionError
+from bot.engine import Engine, QuestionError, limit_threads
 from bot.render import (answer_html, help_html, is_traditional, message, pack, paragraph_html, prefers_traditional,
                         reindex_html, sources_html, stats_html)
 from bot.settings import ConfigError, Settings
@@ -93,8 +93,10 @@ class ChatService:
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
         # Answering is CPU work: two threads for two cores, off the event loop so chats never wait
         # on each other's network I/O; a reindex gets its own thread so questions go on meanwhile.
-        self.answer_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="answer")
-        self.index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
+        # OpenMP's thread count is per thread: each worker sets its own (see limit_threads).
+        limit = {"initializer": limit_threads, "initargs": (settings.threads,)}
+        self.answer_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="answer", **limit)
+        self.index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex", **limit)
         self.reindexing = asyncio.Lock()
         self._facts: tuple[str, CorpusFacts] | None = None
 

@@ -134,10 +134,10 @@ def _add_terms(out: np.ndarray, segments: Sequence[Postings], starts: np.ndarray
 
 
 def _lower_kth(full: np.ndarray, segments: Sequence[Postings], starts: np.ndarray, ranges: list, sizes: list[int],
-               k: int) -> float:
+               k: int) -> float | None:
     """A positive lower bound of the k-th best score in `full`: the k-th best among the rows of the
-    rarest term, if it has k rows scoring above 0, else the smallest positive float. Rows below it
-    cannot be in the top k, so the top k is chosen among fewer rows."""
+    rarest term, if it has k rows scoring above 0 (else None). Rows below it cannot be in the top k,
+    so the top k is chosen among fewer rows."""
     rarest = min((j for j in range(len(sizes)) if sizes[j] >= k), key=lambda j: sizes[j], default=None)
     if rarest is not None:
         rows = np.concatenate([segments[s].rows[a:z].astype(np.int64) + starts[s] for s, _, a, z in ranges[rarest]])
@@ -145,7 +145,7 @@ def _lower_kth(full: np.ndarray, segments: Sequence[Postings], starts: np.ndarra
         scores = scores[scores > 0]
         if len(scores) >= k:
             return float(np.partition(scores, len(scores) - k)[len(scores) - k])
-    return float(np.nextafter(np.float32(0), np.float32(1)))  # the smallest positive: "above 0"
+    return None
 
 
 # Postings: under this, scoring them all costs less than pruning's bookkeeping. Measured at 10^6
@@ -161,7 +161,8 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
           exhaustive_below: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The k best live rows by BM25 with a score above 0 (global row ids, best first, ties to the
     lower row), their scores, and the scores of the rows `also` (e.g. the dense candidates): equal to
-    ranking add_scores' full array, without reading every posting of every query term.
+    ranking add_scores' full array. Up to EXHAUSTIVE_BELOW postings every posting is scored; past
+    it, MaxScore avoids reading every posting of every query term:
 
     MaxScore (Turtle & Flood 1995): each term's contribution is bounded by its idf times the largest
     saturation tf / (tf + norm) among its postings, stored per segment at build time and scaled up
@@ -184,7 +185,8 @@ def top_k(segments: Sequence[Postings], starts: np.ndarray, query_ids: np.ndarra
         full = np.zeros(int(starts[-1]), dtype=np.float32)
         _add_terms(full, segments, starts, ranges, range(len(query_ids)), weights, avgdl)
         full[~live] = 0.0
-        rows = np.flatnonzero(full >= _lower_kth(full, segments, starts, ranges, sizes, k))
+        bound = _lower_kth(full, segments, starts, ranges, sizes, k)
+        rows = np.flatnonzero(full > 0 if bound is None else full >= bound)
         if len(rows) > k:  # all rows tying with the k-th, so the lower rows win the tie below
             rows = rows[full[rows] >= -np.partition(-full[rows], k - 1)[k - 1]]
         rows = rows[np.lexsort((rows, -full[rows]))][:k]

@@ -684,7 +684,8 @@ def _versions() -> dict:
 
 
 class Segment:
-    """One immutable segment, memory-mapped: store, postings, vectors, sentence data, FAISS index."""
+    """One immutable segment: store (SQLite), postings (memory-mapped), vectors and sentence data
+    (read with pread), FAISS index (in memory)."""
 
     def __init__(self, folder: Path):
         import faiss

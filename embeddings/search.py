@@ -98,7 +98,7 @@ class Searcher:
         """The shingles of these passages, ahead of the first question that retrieves them."""
         done = 0
         for row in rows:
-            if stop is not None and stop.is_set():
+            if (stop is not None and stop.is_set()) or len(self._shingles) >= CACHE_LIMIT // 2:
                 break
             self.shingles(self.index.passage(int(row)))
             done += 1

@@ -36,7 +36,7 @@ def mapped(path: Path, random_access: bool = False) -> np.ndarray:
 
 
 class RowFile:
-    """Rows of a 2-d .npy array read with pread: for arrays whose rows are wanted a few at a time at
+    """Rows of a 1-d or 2-d .npy array read with pread: for arrays whose rows are wanted a few at a time at
     scattered places (vectors of candidates). Mapping them instead brings ~64 KB of neighbouring
     pages into the process with every row touched (1 KB each at 512 dimensions); read this way, the
     pages stay in the kernel's page cache, shared and reclaimable, not in the process. A small file
@@ -59,6 +59,7 @@ class RowFile:
             # a small segment's rows: one read now saves a system call per row on every question
             self._all = self.slice(0, self.shape[0])
             self._all.flags.writeable = False
+            self.close()  # nothing more to read: the descriptor is not held for the segment's life
 
     def __len__(self) -> int:
         return self.shape[0]

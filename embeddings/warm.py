@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -17,6 +18,7 @@ HEAT = (
     ("sentence_vectors.npy",),
 )
 CHUNK = 4 << 20
+log = logging.getLogger(__name__)
 
 
 def files_by_heat(index) -> list[Path]:
@@ -87,7 +89,10 @@ class Warmer:
         stop = threading.Event()
 
         def run() -> None:
-            self.result = work(stop)
+            try:
+                self.result = work(stop)
+            except Exception:  # a warm-up is only ever an optimisation: log it, answer on
+                log.exception("warming the index up failed")
 
         self._stop, self.result = stop, None
         self._thread = threading.Thread(target=run, name="warm-index", daemon=True)
@@ -101,7 +106,8 @@ class Warmer:
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once the warm-up has finished (or none was started)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
         return True

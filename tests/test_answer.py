@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dataclasses import replace
+
 from bot.answer import question_type
 from bot.engine import Engine, QuestionError
 from bot.render import answer_json, answer_text, is_traditional
@@ -215,12 +217,20 @@ def test_the_engine_gives_faiss_and_blas_the_configured_threads(tmp_path):
     import faiss
     from threadpoolctl import threadpool_info
 
+    from bot.telegram import ChatService
     from embeddings.encoders import HashingEncoder
 
     try:
-        Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path / "index", threads=2), encoder=HashingEncoder(32))
+        settings = Settings(seeds_dir=SEEDS, index_dir=tmp_path / "index", threads=2)
+        engine = Engine(settings, encoder=HashingEncoder(32))
         assert faiss.omp_get_max_threads() == 2
         assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {2}
+        # OpenMP's count is per thread: the bot's answering and reindexing threads set their own.
+        service = ChatService(settings, engine)
+        for pool in (service.answer_pool, service.index_pool):
+            assert pool.submit(faiss.omp_get_max_threads).result() == 2
+        service = ChatService(replace(settings, threads=1), engine)
+        assert service.answer_pool.submit(faiss.omp_get_max_threads).result() == 1
         Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path / "index"), encoder=HashingEncoder(32))
         assert faiss.omp_get_max_threads() == 1
         assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {1}
@@ -256,3 +266,21 @@ def test_preparing_a_small_index_changes_no_answer_and_leaves_nothing_for_questi
     stop = threading.Event()
     stop.set()
     assert Composer(index).prepare(rows, stop) == 0 and Searcher(index, engine.encoder).prepare(rows, stop) == 0
+
+
+def test_preparing_stops_at_half_of_any_cache(engine, monkeypatch):
+    import numpy as np
+
+    import bot.answer as answer_module
+    import embeddings.search as search_module
+    from bot.answer import Composer
+    from embeddings.search import Searcher
+
+    monkeypatch.setattr(answer_module, "CACHE_LIMIT", 40)
+    monkeypatch.setattr(search_module, "CACHE_LIMIT", 10)
+    index = engine.loaded.index
+    rows = np.flatnonzero(index.live).tolist()
+    composer, searcher = Composer(index), Searcher(index, engine.encoder)
+    assert 0 < composer.prepare(rows) < len(rows)
+    assert max(len(c) for c in (composer._canonical, composer._sentence_keys, composer._pair_keys)) < 40
+    assert searcher.prepare(rows) == 5 and len(searcher._shingles) == 5

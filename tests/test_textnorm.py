@@ -58,10 +58,18 @@ def test_jieba_dictionary_read_whole_equals_jiebas_own_and_survives_a_damaged_ca
     from embeddings import tokens
 
     tokens._dictionary.cache_clear()
-    freq, total = tokens._dictionary()
+    freq, total = tokens._dictionary()  # makes sure jieba's cache exists
     own = jieba.Tokenizer()
     own.initialize()
     assert (freq, total) == (own.FREQ, own.total)
+
+    def refuse(self, *args):  # with a valid cache, jieba's own (slow) reader is not used
+        raise AssertionError("jieba.Tokenizer.initialize called")
+
+    tokens._dictionary.cache_clear()
+    with monkeypatch.context() as m:
+        m.setattr(jieba.Tokenizer, "initialize", refuse)
+        assert tokens._dictionary() == (freq, total)
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     (tmp_path / "jieba.cache").write_bytes(b"\x00not marshal")
     tokens._dictionary.cache_clear()

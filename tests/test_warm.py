@@ -88,7 +88,19 @@ def test_engine_warms_each_generation_it_loads_when_serving(two_segments, tmp_pa
         (seeds / "extra.txt").unlink()
 
 
-@pytest.mark.parametrize("text", ["-1", "lots", "1.5"])
+def test_a_failing_warm_up_is_logged_not_raised(caplog):
+    from embeddings.warm import Warmer
+
+    def boom(stop):
+        raise OSError("disk gone")
+
+    warmer = Warmer()
+    warmer.start(boom)
+    assert warmer.wait(10) and warmer.result is None
+    assert "warming the index up failed" in caplog.text and "disk gone" in caplog.text
+
+
+@pytest.mark.parametrize("text", ["-1", "lots", "1.5", "²", "٣"])
 def test_a_bad_warm_budget_is_refused_by_name(text):
     with pytest.raises(ConfigError, match="QUOTEBOT_WARM_MB"):
         Settings.from_env({"QUOTEBOT_WARM_MB": text})

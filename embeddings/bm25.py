@@ -96,16 +96,30 @@ def _lookup(seg: Postings, a: int, z: int, local: np.ndarray, w: float, avgdl: f
     return w * tf / (tf + _norm(seg.doclen[local], avgdl, k1, b))
 
 
+def _find(seg: Postings, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(indexes into `ids`, positions in the segment's term list) of the terms the segment has."""
+    if len(seg.terms) == 0 or len(ids) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pos = np.minimum(np.searchsorted(seg.terms, ids.astype(seg.terms.dtype)), len(seg.terms) - 1)
+    found = np.flatnonzero(seg.terms[pos] == ids)
+    return found, pos[found]
+
+
+def document_frequencies(segments: Sequence[Postings], term_ids: Sequence[int]) -> np.ndarray:
+    """Rows containing each term, summed over the segments (only the terms asked for are looked up)."""
+    ids = np.asarray(term_ids, dtype=np.int64)
+    out = np.zeros(len(ids), dtype=np.int64)
+    for seg in segments:
+        j, k = _find(seg, ids)
+        out[j] += seg.ptr[k + 1] - seg.ptr[k]
+    return out
+
+
 def _term_ranges(segments: Sequence[Postings], query_ids: np.ndarray) -> list[list[tuple[int, int, int, int]]]:
     """For each query term, the (segment, term position, start, end) of its postings in every segment that has it."""
     out: list[list[tuple[int, int, int, int]]] = [[] for _ in query_ids]
     for s, seg in enumerate(segments):
-        if len(seg.terms) == 0:
-            continue
-        ids = query_ids.astype(seg.terms.dtype)
-        pos = np.minimum(np.searchsorted(seg.terms, ids), len(seg.terms) - 1)
-        for j in np.flatnonzero(seg.terms[pos] == ids).tolist():
-            k = int(pos[j])
+        for j, k in zip(*(x.tolist() for x in _find(seg, np.asarray(query_ids, dtype=np.int64)))):
             out[j].append((s, k, int(seg.ptr[k]), int(seg.ptr[k + 1])))
     return out
 

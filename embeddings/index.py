@@ -865,17 +865,7 @@ class Index:
         """Rows containing each term, over every segment: a term's df also counts rows of deleted
         files still in their segment (as in Lucene until a merge), which only matters for small
         corpora with many deletions, and those are rebuilt (MIN_LIVE)."""
-        ids = np.asarray(term_ids, dtype=np.int64)
-        out = np.zeros(len(ids), dtype=np.int64)
-        for seg in self.segments:
-            terms, ptr = seg.postings.terms, seg.postings.ptr
-            if not len(terms) or not len(ids):
-                continue
-            pos = np.minimum(np.searchsorted(terms, ids.astype(terms.dtype)), len(terms) - 1)
-            found = terms[pos] == ids
-            at = pos[found]
-            out[found] += ptr[at + 1] - ptr[at]
-        return out
+        return bm25.document_frequencies([seg.postings for seg in self.segments], term_ids)
 
     def idf(self, term_ids: np.ndarray) -> np.ndarray:
         """Over all rows of the segments, as df counts them (deleted ones until their segment is

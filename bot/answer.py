@@ -432,51 +432,59 @@ class Composer:
         q_words_k = {key[t]: w for t, w in q_words.items()}
         q_bigrams_k = {key[t]: w for t, w in q_bigrams.items()}
         focus_k = {key[t] for t in focus}
+        # Which of the question's keys each candidate holds: every feature below that looks at
+        # tokens depends only on that set, and most candidates share one of a few such sets.
+        q_all = frozenset(key.values())
+        present = [q_all & toks for toks in token_sets]
         # Local weight: a question word found in most sentences of the paragraph names the topic,
         # not the answer; words that pick out one sentence matter more.
-        para_sent_tokens: dict[tuple[str, int], list[set[str]]] = {}
-        for (rank, hit, a, b, pair, _, _), toks in zip(raw, token_sets):
+        para_sent_tokens: dict[tuple[str, int], list[frozenset]] = {}
+        for (rank, hit, a, b, pair, _, _), held in zip(raw, present):
             if not pair:
-                para_sent_tokens.setdefault((hit.passage.doc_id, hit.passage.paragraph), []).append(toks)
+                para_sent_tokens.setdefault((hit.passage.doc_id, hit.passage.paragraph), []).append(held)
         local_of: dict[tuple[str, int], dict[str, float]] = {}
         for where, sibling in para_sent_tokens.items():
             if len(sibling) > 1:
                 seen = Counter(t for st in sibling for t in q_words_k.keys() & st)
                 local_of[where] = {t: w * (1.0 - seen[t] / len(sibling)) for t, w in q_words_k.items()}
         dense = self._dense(question, raw, query_vector)
-        has_local = {where: sum(local.values()) > 0 for where, local in local_of.items()}
         q_keys = frozenset(q_words_k)
         near_words = [(t, key[t]) for t in focus | set(q_words)]
-        weighted = list(zip([self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES], SCORER_FEATURES))
+        weights = [self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES]
         bias = self.scorer.get("bias", 0.0)
-        out = []
         typed_q = qtype in _TYPE_PATTERNS  # else both typed features are 0 and need no folded text
         word_coverage, bigram_coverage = coverage_over(q_words_k), coverage_over(q_bigrams_k)
+        # a one-sentence passage has nothing to tell apart locally (so the question's weights hold)
         local_coverage = {where: coverage_over(local) for where, local in local_of.items()}
-        for (rank, hit, a, b, pair, first, _), text, toks, words, cos in zip(raw, texts, token_sets, word_sets, dense):
-            # a one-sentence passage has nothing to tell apart locally
+        ratio = [hit.score / top_score for hit in hits]
+        rank_inv = [1.0 / (1 + rank) for rank in range(len(hits))]
+        by_held: dict[frozenset, tuple[float, float, float, set[str]]] = {}
+        by_local: dict[tuple, float] = {}
+        out = []
+        for (rank, hit, a, b, pair, first, _), text, words, held, cos in zip(raw, texts, word_sets, present, dense):
+            shared = by_held.get(held)
+            if shared is None:
+                shared = by_held[held] = (word_coverage(held), bigram_coverage(held),
+                                          len(focus_k & held) / len(focus) if focus else 0.0,
+                                          {t for t, k in near_words if k in held})
             where = (hit.passage.doc_id, hit.passage.paragraph)
-            norm = self.canonical(text) if typed_q else ""
-            matches = remember(self._matches, (qtype, norm), lambda: type_matches(qtype, norm)) if typed_q else ()
-            f = {
-                "coverage": word_coverage(toks),
-                "bigram_coverage": bigram_coverage(toks),
-                "local_coverage": local_coverage.get(where, word_coverage)(toks) if has_local.get(where, True) else 0.0,
-                "typed": type_match(qtype, norm, q_norm, matches),
-                "dense_sentence": float(cos),
-                "hit_ratio": hit.score / top_score,
-                "hit_rank_inv": 1.0 / (1 + rank),
-                "is_pair": 1.0 if pair else 0.0,
-                "first_sentence": 1.0 if first else 0.0,
-                "listy": 1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
-                "titled": 1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
-                "novelty": min(1.0, len(words - q_keys) / 8.0),
-                "focus": len(focus_k & toks) / len(focus) if focus else 0.0,
-                "typed_near": (typed_near(qtype, norm, q_norm, {t for t, k in near_words if k in toks}, matches=matches)
-                               if typed_q else 0.0),
-            }
-            z = bias + sum([w * f[k] for w, k in weighted])
-            out.append(Candidate(rank, hit, a, b, f, z))
+            local = by_local.get((where, held))
+            if local is None:
+                local = by_local[where, held] = local_coverage.get(where, word_coverage)(held)
+            typed = near = 0.0
+            if typed_q:
+                norm = self.canonical(text)
+                matches = remember(self._matches, (qtype, norm), lambda: type_matches(qtype, norm))
+                if matches:  # else both are 0
+                    typed = type_match(qtype, norm, q_norm, matches)
+                    near = typed_near(qtype, norm, q_norm, shared[3], matches=matches)
+            values = (shared[0], shared[1], local, typed, float(cos), ratio[rank], rank_inv[rank],
+                      1.0 if pair else 0.0, 1.0 if first else 0.0,
+                      1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
+                      1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
+                      min(1.0, (len(words) - len(q_keys & words)) / 8.0), shared[2], near)
+            z = bias + sum([w * v for w, v in zip(weights, values)])
+            out.append(Candidate(rank, hit, a, b, dict(zip(SCORER_FEATURES, values)), z))
         out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
         return out
 
@@ -488,15 +496,19 @@ class Composer:
             if self.encoder is None:
                 return [0.0] * len(raw)
             query_vector = self.encoder.encode([question])[0]
-        vecs: dict[int, np.ndarray] = {}  # passage row → its sentences' vectors, read in one slice
-        rows = []
-        for _, hit, _, _, pair, _, i in raw:
+        at: dict[int, int] = {}  # passage row → where its sentences' vectors start in `stacked`
+        blocks, n = [], 0
+        for _, hit, *_ in raw:
             row = hit.passage.row
-            sv = vecs.get(row)
-            if sv is None:
-                sv = vecs[row] = self.index.sentence_vectors(row)
-            rows.append(sv[i] + sv[i + 1] if pair else sv[i])
-        v = np.asarray(rows, dtype=np.float32)
+            if row not in at:
+                at[row] = n
+                blocks.append(self.index.sentence_vectors(row))
+                n += len(blocks[-1])
+        stacked = np.concatenate(blocks)
+        first = np.asarray([at[hit.passage.row] + i for _, hit, _, _, _, _, i in raw], dtype=np.int64)
+        pair = np.asarray([x[4] for x in raw], dtype=bool)
+        v = stacked[first]
+        v[pair] += stacked[first[pair] + 1]  # a pair's vector is the sum of its two sentences'
         norms = np.linalg.norm(v, axis=1)
         cos = (v @ np.asarray(query_vector, dtype=np.float32)).astype(np.float64)
         return (cos / np.where(norms > 0, norms, 1.0).astype(np.float64)).tolist()

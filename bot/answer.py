@@ -398,7 +398,7 @@ class Composer:
         if not hits or not (q_words or q_bigrams):
             return []
         q_norm = self.tokenizer.canonical(question)
-        focus = remember(self._focus, question, lambda: focus_words(question, self.tokenizer.query_tokens), 4096)
+        focus = remember(self._focus, question, lambda: focus_words(question, self.tokenizer.tokens), 4096)
         listy_q = bool(_LIST_Q.search(q_norm))
         titled_q = bool(_TITLE_Q.search(q_norm))
         keep = set(q_words) | set(q_bigrams)

@@ -7,6 +7,7 @@ else is reused as it is on disk, so its cost follows the change, not the corpus.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import contextlib
 import errno
@@ -789,6 +790,7 @@ class Index:
         self.tokenizer = tokenizer
         self.starts = np.cumsum([0, *[s.rows for s in segments]]).astype(np.int64)
         self.rows = int(self.starts[-1])
+        self._starts = self.starts.tolist()  # for segment_of: bisect on a list beats numpy on one row
         self.live = np.zeros(self.rows, dtype=bool)
         self._live_doc_rows: dict[str, list[tuple[int, int]]] = {}  # segment → document row ranges of live files
         position = {s.name: k for k, s in enumerate(segments)}
@@ -831,7 +833,7 @@ class Index:
     def segment_of(self, row: int) -> int:
         if not 0 <= row < self.rows:
             raise builtins.IndexError(row)
-        return int(np.searchsorted(self.starts, row, side="right")) - 1
+        return bisect.bisect_right(self._starts, row) - 1
 
     def locate(self, row: int) -> tuple[Segment, int]:
         k = self.segment_of(row)
@@ -937,6 +939,8 @@ class Index:
         out = np.zeros((len(rows), self.manifest["encoder"]["dim"]), dtype=np.float32)
         if len(rows) and (rows.min() < 0 or rows.max() >= self.rows):
             raise builtins.IndexError("row out of range")
+        if len(self.segments) == 1:
+            return np.asarray(self.segments[0].vectors.take(rows), dtype=np.float32)
         seg_of = np.searchsorted(self.starts, rows, side="right") - 1
         for k in np.unique(seg_of).tolist():
             sel = seg_of == k

@@ -18,6 +18,8 @@ import numpy as np
 
 WIDTH = 48  # bytes; longer terms (long Latin runs) live in the short list instead
 CONSOLIDATE_AT = 50_000  # added terms kept as a list until there are this many
+RECENT = 20_000  # question terms whose ids are remembered
+_UNSEEN = object()
 
 
 def mapped(path: Path, random_access: bool = False) -> np.ndarray:
@@ -123,6 +125,7 @@ class Vocabulary:
         self._pos: np.ndarray | None = None  # id → position in the sorted array, built on first use
         self._grams: np.ndarray | None = None  # ids of the array's n-grams, sorted, built on first use
         self._memo: dict[str, int] = {}  # build-time lookups
+        self._recent: dict[str, int | None] = {}  # question-time lookups: questions share most terms
 
     @classmethod
     def empty(cls) -> "Vocabulary":
@@ -144,7 +147,20 @@ class Vocabulary:
         return None
 
     def ids(self, terms: Sequence[str]) -> list[int | None]:
-        """Ids of many terms with one binary search over the sorted array (a question has ~80 tokens)."""
+        """Ids of many terms with one binary search over the sorted array (a question has ~80 tokens);
+        terms looked up before are remembered (up to RECENT of them)."""
+        recent = self._recent  # read once per term: another thread may clear it meanwhile
+        out = {t: i for t in dict.fromkeys(terms) if (i := recent.get(t, _UNSEEN)) is not _UNSEEN}
+        new = [t for t in dict.fromkeys(terms) if t not in out]
+        if new:
+            found = self._lookup(new)
+            if len(recent) + len(new) > RECENT:
+                recent.clear()
+            recent.update(zip(new, found))
+            out.update(zip(new, found))
+        return [out[t] for t in terms]
+
+    def _lookup(self, terms: Sequence[str]) -> list[int | None]:
         keys = [t.encode("utf-8") for t in terms]
         plain = [k for k in keys if len(k) <= WIDTH and not k.endswith(b"\0")]
         found: dict[bytes, int] = {}
@@ -216,6 +232,7 @@ class Vocabulary:
                         if i is None:
                             i = self._extra[t] = self._base + len(self._added)
                             self._added.append(t)
+                            self._recent.pop(t, None)  # was unknown until now
                         memo[t] = i
                     ids[k] = i
         return np.array(ids, dtype=np.int32)

@@ -114,6 +114,7 @@ def test_vocabulary_ids_never_change_across_saves(tmp_path):
     assert loaded.ids(["芯片", "h200", "x" * (WIDTH + 5), "新词"]) == [*first[:3], None]
     more = loaded.ids_adding(["新词", "芯片"]).tolist()
     assert more == [3, first[0]]
+    assert loaded.ids(["新词"]) == [3]  # looked up as unknown above: not remembered as unknown
     b = tmp_path / "b"
     b.mkdir()
     loaded.save(b, previous=a)  # few new terms: the sorted arrays are shared, not rewritten
@@ -122,6 +123,20 @@ def test_vocabulary_ids_never_change_across_saves(tmp_path):
     assert [again.word(i) for i in range(4)] == [again.word(i) for i in range(4)]
     assert {again.word(i) for i in range(4)} == {"芯片", "h200", "x" * (WIDTH + 5), "新词"}
     assert again.get("新词") == 3 and len(again) == 4
+
+
+def test_vocabulary_lookups_stay_right_past_the_memo_limit(monkeypatch):
+    import embeddings.vocab as vocab_module
+
+    monkeypatch.setattr(vocab_module, "RECENT", 3)
+    vocab = Vocabulary.empty()
+    terms = ["甲", "乙", "丙", "丁", "戊", "己", "庚"]
+    ids = vocab.ids_adding(terms).tolist()
+    for round_ in range(3):
+        for k in range(len(terms)):
+            asked = [terms[k], "无此词", terms[(k * 3 + round_) % len(terms)], terms[k]]
+            assert vocab.ids(asked) == [ids[k], None, ids[(k * 3 + round_) % len(terms)], ids[k]]
+    assert len(vocab._recent) <= 3
 
 
 def test_vocabulary_consolidates_added_terms_without_changing_ids(tmp_path, monkeypatch):

@@ -303,6 +303,19 @@ class Composer:
 
         return remember(self._text_keys, text, make)
 
+    def window_keys(self, text: str, start: int, end: int, a: int, b: int) -> tuple[frozenset, frozenset]:
+        """Keys of text[a:b], a window of whole clauses of the long sentence text[start:end]: the
+        union of its clauses' tokens, which clause_window has cut already. Cutting the window again
+        would give the same: jieba cuts the blocks between punctuation apart, and no bigram spans
+        the punctuation a clause ends with (tests compare the two)."""
+        def make() -> tuple[frozenset, frozenset]:
+            cuts = clause_cuts(text, start, end)
+            toks = frozenset().union(*[self.token_set(text[x:y]) for x, y in zip(cuts, cuts[1:]) if x < b and a < y])
+            words = [t for t in toks if not t.startswith("#")]
+            return frozenset(self.keys(toks)), frozenset(self.keys(words))
+
+        return remember(self._text_keys, text[a:b], make)
+
     def paragraph_keys(self, passage) -> frozenset:
         """Token keys of the passage's whole paragraph, from the tokens the index stored for each of
         its sentences (over the paragraph's live passages, which are adjacent rows): a paragraph is not
@@ -423,8 +436,8 @@ class Composer:
                 toks, words = self.pair_keys(h.passage, i)
             elif (a, b) == (h.passage.start + sa, h.passage.start + sb):
                 toks, words = self.sentence_keys(h.passage, i)
-            else:  # a clause window of a long sentence: cut now
-                toks, words = self.text_keys(texts[-1])
+            else:  # a clause window of a long sentence
+                toks, words = self.window_keys(paras[rank].text, h.passage.start + sa, h.passage.start + sb, a, b)
             token_sets.append(toks)
             word_sets.append(words)
         # The question's terms as keys too, in the same order (sums run over them in that order).

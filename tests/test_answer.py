@@ -284,3 +284,28 @@ def test_preparing_stops_at_half_of_any_cache(engine, monkeypatch):
     assert 0 < composer.prepare(rows) < len(rows)
     assert max(len(c) for c in (composer._canonical, composer._sentence_keys, composer._pair_keys)) < 40
     assert searcher.prepare(rows) == 5 and len(searcher._shingles) == 5
+
+
+def test_clause_window_keys_equal_cutting_the_window(engine):
+    """A long sentence's clause window takes its tokens from its clauses, already cut: the same set
+    as cutting the window, on every window of whole clauses of the seeds' long sentences and of
+    hostile text (traditional script, numbers with commas, times, Latin, spaces at the ends)."""
+    from bot.answer import Composer, clause_cuts
+
+    index = engine.loaded.index
+    hostile = ("  據報導，輝達H.200晶片單價約3,000美元：12:30發布；A/B測試、 Nvidia, Inc. 表示，"
+               "台積電（TSMC）的3奈米製程良率達80%，而三星：約6成；英特爾、AMD與高通 ，未回應。 ")
+    sentences = {(index.paragraph(p).text, p.start + a, p.start + b) for p in index.passages for a, b in p.sentences}
+    windows = []
+    for text, start, end in sorted(sentences) + [(hostile, 0, len(hostile))]:
+        cuts = clause_cuts(text, start, end)
+        for i, a in enumerate(cuts):
+            for b in cuts[i + 1:]:
+                windows.append((text, start, end, a, b))
+                trimmed = len(text[a:b].lstrip()), len(text[a:b].rstrip())  # as clause_window leaves it
+                windows.append((text, start, end, b - trimmed[0], a + trimmed[1]))
+    assert len(windows) > 500
+    by_window, by_cutting = Composer(index), Composer(index)  # separate caches
+    for text, start, end, a, b in windows:
+        if a < b:
+            assert by_window.window_keys(text, start, end, a, b) == by_cutting.text_keys(text[a:b]), text[a:b]

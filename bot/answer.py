@@ -158,8 +158,17 @@ def typed_near(qtype: str, sentence_norm: str, question_norm: str, words: set[st
              if text not in question_norm]
     if not fresh:
         return 0.0
-    anchors = [m.start() for w in words if len(w) > 1 for m in re.finditer(re.escape(w), sentence_norm)]
+    anchors = [at for w in words if len(w) > 1 for at in _occurrences(w, sentence_norm)]
     return 1.0 if any(abs(at - a) <= window for at in fresh for a in anchors) else 0.0
+
+
+def _occurrences(word: str, text: str) -> list[int]:
+    """Where `word` starts in `text`, left to right without overlaps (as re.finditer finds it)."""
+    out, at = [], text.find(word)
+    while at >= 0:
+        out.append(at)
+        at = text.find(word, at + len(word))
+    return out
 
 
 def type_match(qtype: str, sentence_norm: str, question_norm: str,

@@ -127,6 +127,19 @@ def test_punctuation_or_emoji_only_is_abstained_not_crashed(engine):
         assert engine.ask(q).abstained
 
 
+def test_word_occurrences_are_those_a_regex_finds():
+    import random
+    import re
+
+    from bot.answer import _occurrences
+
+    rng = random.Random(1)
+    for _ in range(20_000):
+        text = "".join(rng.choice("aab.*年") for _ in range(rng.randint(0, 30)))
+        word = "".join(rng.choice("aab.*年") for _ in range(rng.randint(1, 3)))
+        assert _occurrences(word, text) == [m.start() for m in re.finditer(re.escape(word), text)], (word, text)
+
+
 def test_question_types():
     assert question_type("H200芯片的单价是多少？") == "number"
     assert question_type("國家網信辦在哪一天約談了英偉達？") == "date"

@@ -65,34 +65,10 @@ def shingles(text: str, n: int = 3) -> frozenset[str]:
 
 
 def near_duplicate(a: frozenset[str], b: frozenset[str], threshold: float = DUPLICATE_JACCARD) -> bool:
-    """Jaccard of the shingles ≥ threshold, or 90% of the smaller set in the larger (one passage
-    quotes the other). Most pairs of retrieved passages share little: the smaller set is walked and
-    the test stops once too many of its shingles are missing for either to hold."""
     if not a or not b:
         return False
-    small, large = (a, b) if len(a) <= len(b) else (b, a)
-    allowed = len(small) - _least_overlap(len(a), len(b), threshold)  # misses the smaller set can have
-    misses = 0
-    for x in small:
-        if x not in large:
-            misses += 1
-            if misses > allowed:
-                return False
-    return _overlapping(len(small) - misses, len(a), len(b), threshold)
-
-
-def _overlapping(inter: int, la: int, lb: int, threshold: float) -> bool:
-    return inter / (la + lb - inter) >= threshold or inter / min(la, lb) >= 0.9
-
-
-def _least_overlap(la: int, lb: int, threshold: float) -> int:
-    """The fewest shared shingles for which _overlapping holds (it only grows with the overlap)."""
-    m = max(0, min(min(la, lb), int(min(0.9 * min(la, lb), threshold * (la + lb) / (1 + threshold)))))
-    while m > 0 and _overlapping(m - 1, la, lb, threshold):
-        m -= 1
-    while m < min(la, lb) and not _overlapping(m, la, lb, threshold):
-        m += 1
-    return m  # min(la, lb) + 1 would mean never; the whole smaller set always passes the 90% test
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter) >= threshold or inter / min(len(a), len(b)) >= 0.9
 
 
 class Searcher:

@@ -705,8 +705,8 @@ class Segment:
                                       load("postings.rows", False), load("postings.tf", False),
                                       load("postings.doclen", False), load("postings.bound"),
                                       float(self.info["bound_avgdl"]))
-        self.vectors = RowFile(self.path / "vectors.npy")
-        self.sentence_vectors = RowFile(self.path / "sentence_vectors.npy")
+        self.vectors = RowFile(self.path / "vectors.npy", widen=True)
+        self.sentence_vectors = RowFile(self.path / "sentence_vectors.npy", widen=True)
         # Sentence data is read a passage at a time, for the hits: read, not mapped (see RowFile).
         self.sentence_ptr = RowFile(self.path / "sentence_ptr.npy")
         self.sentence_tokens = RowFile(self.path / "sentence_tokens.npy")

@@ -44,7 +44,7 @@ class RowFile:
     pages stay in the kernel's page cache, shared and reclaimable, not in the process. A small file
     (a small index, or a segment of one reindexed file) is read whole instead."""
 
-    def __init__(self, path: Path, in_memory_below: int = 8 << 20):
+    def __init__(self, path: Path, in_memory_below: int = 8 << 20, widen: bool = False):
         with open(path, "rb") as f:
             version = np.lib.format.read_magic(f)
             read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
@@ -54,12 +54,15 @@ class RowFile:
         if fortran or len(shape) not in (1, 2):
             raise ValueError(f"{path.name}: expected a C-ordered 1-d or 2-d array")
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        # rows come back as float32 with `widen` (half-float vectors): a small file is held widened,
+        # so questions do not convert the same rows again and again (~3 ns a number)
+        self.out_dtype = np.dtype(np.float32) if widen else self.dtype
         self._row_bytes = (self.shape[1] if len(self.shape) == 2 else 1) * self.dtype.itemsize
         self._fd = os.open(path, os.O_RDONLY)
         self._all: np.ndarray | None = None
         if self.shape[0] * self._row_bytes <= in_memory_below:
             # a small segment's rows: one read now saves a system call per row on every question
-            self._all = self.slice(0, self.shape[0])
+            self._all = self.slice(0, self.shape[0]).astype(self.out_dtype, copy=False)
             self._all.flags.writeable = False
             self.close()  # nothing more to read: the descriptor is not held for the segment's life
 
@@ -91,7 +94,7 @@ class RowFile:
         data = os.pread(self._fd, (b - a) * self._row_bytes, self._offset + a * self._row_bytes)
         if len(data) != (b - a) * self._row_bytes:
             raise OSError(f"short read of {(b - a) * self._row_bytes} bytes")
-        return np.frombuffer(data, dtype=self.dtype).reshape(b - a, *self.shape[1:])
+        return np.frombuffer(data, dtype=self.dtype).reshape(b - a, *self.shape[1:]).astype(self.out_dtype, copy=False)
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The given rows in the given order: one read for a run of consecutive rows, else one per row."""
@@ -109,7 +112,7 @@ class RowFile:
         for i, r in enumerate(rows.tolist()):
             if os.preadv(self._fd, [view[i * size:(i + 1) * size]], self._offset + r * size) != size:
                 raise OSError(f"short read of row {r}")
-        return np.frombuffer(buf, dtype=self.dtype).reshape(n, *self.shape[1:])
+        return np.frombuffer(buf, dtype=self.dtype).reshape(n, *self.shape[1:]).astype(self.out_dtype, copy=False)
 
 
 class Vocabulary:

@@ -408,6 +408,12 @@ def test_row_file_reads_the_rows_asked_for(tmp_path, in_memory_below):
     assert (one.slice(10, 20) == flat[10:20]).all() and one.slice(10, 20).shape == (10,)
     assert one[0] == flat[0] and one[-1] == flat[-1] and len(one) == 7000
     assert (one.take(np.array([3, 1, 3])) == flat[[3, 1, 3]]).all()
+    # widened: half floats come back as float32, the same numbers, from memory or from the file
+    wide = RowFile(tmp_path / "v.npy", in_memory_below, widen=True)
+    assert (wide._all is None) == (in_memory_below == 0) and wide.shape == (500, 16)
+    for got, want in ((wide.take(np.array([5, 3, 499, 3])), data[[5, 3, 499, 3]]), (wide.slice(3, 9), data[3:9]),
+                      (wide.take(np.arange(10, 40)), data[10:40]), (wide.slice(4, 4), data[4:4])):
+        assert got.dtype == np.float32 and got.shape == want.shape and (got == want.astype(np.float32)).all()
 
 
 def test_the_same_passage_in_two_segments_ties_to_the_lower_row():

@@ -268,7 +268,7 @@ class Composer:
         self._text_keys: dict[str, tuple[frozenset, frozenset]] = {}
         self._canonical: dict[str, str] = {}
         self._paragraphs: dict[tuple[str, int], frozenset] = {}
-        self._matches: dict[tuple[str, str], tuple[tuple[int, str], ...]] = {}  # (qtype, folded text) → typed answers
+        self._matches: dict[str, dict[str, tuple[tuple[int, str], ...]]] = {}  # folded text → qtype → typed answers
         self._focus: dict[str, set[str]] = {}
 
     def keys(self, terms) -> list[int | str]:
@@ -357,11 +357,12 @@ class Composer:
 
     def prepare(self, rows: Sequence[int], stop=None) -> int:
         """Derive now what the first question to reach each of these passages would derive on first
-        sight (sentence and pair keys, folded texts, clause tokens, paragraph and title tokens), so
-        that question is answered as fast as a repeated one. For small indexes, in the background;
-        returns how many passages were prepared (fewer if `stop` was set or a cache is half full)."""
+        sight (sentence and pair keys, folded texts and the typed answers in them, clause tokens,
+        paragraph and title tokens), so that question is answered as fast as a repeated one. For
+        small indexes, in the background; returns how many passages were prepared (fewer if `stop`
+        was set or a cache is half full)."""
         done = 0
-        caches = (self._sentence_keys, self._pair_keys, self._canonical, self._token_cache, self._paragraphs)
+        caches = (self._sentence_keys, self._pair_keys, self._canonical, self._token_cache, self._paragraphs, self._matches)
         for row in rows:
             if (stop is not None and stop.is_set()) or max(map(len, caches)) >= CACHE_LIMIT // 2:
                 break  # half of each cache is left to questions: none is emptied by preparing
@@ -375,14 +376,27 @@ class Composer:
                     for x, y in zip(cuts, cuts[1:]):
                         self.token_set(para.text[x:y])
                 else:
-                    self.canonical(para.text[a:b])
+                    self.typed_answers_of(self.canonical(para.text[a:b]))
                 if i + 1 < len(sents) and sents[i + 1][1] - a <= MAX_QUOTE_CHARS:
                     self.pair_keys(p, i)
-                    self.canonical(para.text[a:sents[i + 1][1]])
+                    self.typed_answers_of(self.canonical(para.text[a:sents[i + 1][1]]))
             self.paragraph_keys(p)
             self.token_set(self.index.document(p).title)
             done += 1
         return done
+
+    def typed_answers(self, qtype: str, norm: str) -> tuple[tuple[int, str], ...]:
+        """type_matches(qtype, norm), remembered per folded text."""
+        by_type = remember(self._matches, norm, dict)
+        found = by_type.get(qtype)
+        if found is None:
+            found = by_type[qtype] = type_matches(qtype, norm)
+        return found
+
+    def typed_answers_of(self, norm: str) -> None:
+        """Every question type's typed answers in the folded text (preparing: any type may be asked)."""
+        for qtype in _TYPE_PATTERNS:
+            self.typed_answers(qtype, norm)
 
     def canonical(self, text: str) -> str:
         """Folded, alias-canonical text of a candidate."""
@@ -496,7 +510,7 @@ class Composer:
             typed = near = 0.0
             if typed_q:
                 norm = self.canonical(text)
-                matches = remember(self._matches, (qtype, norm), lambda: type_matches(qtype, norm))
+                matches = self.typed_answers(qtype, norm)
                 if matches:  # else both are 0
                     typed = type_match(qtype, norm, q_norm, matches)
                     near = typed_near(qtype, norm, q_norm, shared[3], matches=matches)

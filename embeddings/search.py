@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from dataclasses import dataclass
@@ -71,6 +72,32 @@ def near_duplicate(a: frozenset[str], b: frozenset[str], threshold: float = DUPL
     return inter / (len(a) + len(b) - inter) >= threshold or inter / min(len(a), len(b)) >= 0.9
 
 
+def duplicate_pairs(sets: Sequence[frozenset[str]], threshold: float = DUPLICATE_JACCARD,
+                    block: int = 512) -> list[tuple[int, int]]:
+    """(i, j), i < j, for every pair near_duplicate(sets[i], sets[j]) holds for: the shared counts of
+    all pairs from one sparse product (a block of rows at a time), then near_duplicate's own test on
+    them, in the same floating point. ~0.1 s for 1,000 passages, against ~8 µs a pair one by one."""
+    from scipy.sparse import csr_matrix
+
+    column: dict[str, int] = {}
+    indices = [column.setdefault(x, len(column)) for x in itertools.chain.from_iterable(sets)]
+    sizes = np.asarray([len(x) for x in sets], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(sizes)])
+    m = csr_matrix((np.ones(len(indices), dtype=np.int32), np.asarray(indices, dtype=np.int64), indptr),
+                   shape=(len(sets), len(column)))
+    out = []
+    for a in range(0, len(sets), block):
+        inter = (m[a:a + block] @ m.T).toarray().astype(np.int64)
+        la, lb = sizes[a:a + block, None], sizes[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            near = (inter / (la + lb - inter) >= threshold) | (inter / np.minimum(la, lb) >= 0.9)
+        near &= (la > 0) & (lb > 0)
+        for i, j in zip(*np.nonzero(near)):
+            if a + i < j:
+                out.append((a + int(i), int(j)))
+    return out
+
+
 class Searcher:
     """Answers retrieval queries against one loaded Index with one encoder."""
 
@@ -85,6 +112,8 @@ class Searcher:
         self.candidates = candidates
         self._shingles: dict[int, frozenset[str]] = {}  # by row: the same passages come back question after question
         self._duplicates: dict[tuple[int, int], bool] = {}  # and so do the same pairs of them
+        # prepared rows, and which pairs of them are near-duplicates (every other pair of them is not)
+        self._paired: tuple[frozenset[int], frozenset[tuple[int, int]]] = (frozenset(), frozenset())
 
     def shingles(self, p: Passage) -> frozenset[str]:
         found = self._shingles.get(p.row)
@@ -95,17 +124,28 @@ class Searcher:
         return found
 
     def prepare(self, rows: Sequence[int], stop=None) -> int:
-        """The shingles of these passages, ahead of the first question that retrieves them."""
+        """The shingles of these passages, ahead of the first question that retrieves them, and
+        which pairs of them are near-duplicates (all pairs at once: see duplicate_pairs)."""
         done = 0
         for row in rows:
             if (stop is not None and stop.is_set()) or len(self._shingles) >= CACHE_LIMIT // 2:
                 break
             self.shingles(self.index.passage(int(row)))
             done += 1
+        if done == len(rows) and not (stop is not None and stop.is_set()):
+            sets = [self._shingles.get(int(r)) for r in rows]
+            if all(x is not None for x in sets):  # none emptied meanwhile
+                pairs = duplicate_pairs(sets)
+                self._paired = (frozenset(int(r) for r in rows),
+                                frozenset((int(rows[i]), int(rows[j])) if rows[i] < rows[j] else (int(rows[j]), int(rows[i]))
+                                          for i, j in pairs))
         return done
 
     def duplicates(self, p: Passage, q: Passage) -> bool:
         key = (p.row, q.row) if p.row < q.row else (q.row, p.row)
+        rows, pairs = self._paired
+        if key[0] in rows and key[1] in rows:
+            return key in pairs
         found = self._duplicates.get(key)
         if found is None:
             if len(self._duplicates) > 10 * CACHE_LIMIT:  # a bool each

@@ -269,8 +269,10 @@ def test_preparing_a_small_index_changes_no_answer_and_leaves_nothing_for_questi
     searcher = Searcher(index, engine.encoder)
     assert searcher.prepare(rows) == len(rows)
     before = {k: len(v) for k, v in vars(prepared).items() if k in {"_sentence_keys", "_pair_keys", "_paragraphs"}}
+    unprepared = Searcher(index, engine.encoder)
     for q in [*ANSWERABLE, *OUT_OF_CORPUS]:
         hits = searcher.search(q, k=8)
+        assert hits == unprepared.search(q, k=8)  # near-duplicates found ahead fold the same passages
         a, b = fresh.compose(q, hits), prepared.compose(q, hits)
         assert (a.abstained, a.confidence, [x.text for x in a.quotes]) == (b.abstained, b.confidence, [x.text for x in b.quotes])
     assert {k: len(v) for k, v in vars(prepared).items() if k in before} == before

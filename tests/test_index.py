@@ -134,6 +134,29 @@ def test_fusion_is_pure_and_ties_break_by_row():
     assert not near_duplicate(shingles("英伟达H200芯片获准出口中国。"), shingles("今天北京天气晴朗。"))
 
 
+def test_duplicate_pairs_at_once_are_those_found_one_pair_at_a_time():
+    import random
+
+    from embeddings.search import duplicate_pairs
+
+    rng = random.Random(5)
+    words = [f"w{k}" for k in range(40)]
+    sets = [frozenset()]
+    for _ in range(150):  # fresh sets, and copies of earlier ones with a few shingles changed
+        if len(sets) > 1 and rng.random() < 0.5:
+            base = set(rng.choice(sets))
+            base ^= set(rng.sample(words, rng.randint(0, 4)))
+            sets.append(frozenset(base))
+        else:
+            sets.append(frozenset(rng.sample(words, rng.randint(0, 30))))
+    for threshold in (0.3, 0.6, 0.9):
+        expected = [(i, j) for i in range(len(sets)) for j in range(i + 1, len(sets))
+                    if near_duplicate(sets[i], sets[j], threshold)]
+        got = duplicate_pairs(sets, threshold, block=16)
+        assert sorted(got) == expected and 50 < len(expected) < len(sets) ** 2 / 4, threshold
+    assert duplicate_pairs([]) == []
+
+
 def test_near_duplicate_passages_fold_into_corroborating_sources(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()

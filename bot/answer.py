@@ -238,6 +238,7 @@ _TITLE_Q = re.compile(r"哪部|哪一部|什么作品|哪本|什么书|什么著
 
 
 CACHE_LIMIT = 20_000  # entries per cache: a few KB each at most, so a long-running bot stays in bounds
+TEXT_CACHE_LIMIT = 50_000  # folded texts and their typed answers: under 1 KB each, ~10 per passage
 
 
 def remember(cache: dict, key, make, limit: int = CACHE_LIMIT):
@@ -362,9 +363,10 @@ class Composer:
         small indexes, in the background; returns how many passages were prepared (fewer if `stop`
         was set or a cache is half full)."""
         done = 0
-        caches = (self._sentence_keys, self._pair_keys, self._canonical, self._token_cache, self._paragraphs, self._matches)
+        caches = ((self._sentence_keys, CACHE_LIMIT), (self._pair_keys, CACHE_LIMIT), (self._token_cache, CACHE_LIMIT),
+                  (self._paragraphs, CACHE_LIMIT), (self._canonical, TEXT_CACHE_LIMIT), (self._matches, TEXT_CACHE_LIMIT))
         for row in rows:
-            if (stop is not None and stop.is_set()) or max(map(len, caches)) >= CACHE_LIMIT // 2:
+            if (stop is not None and stop.is_set()) or any(len(c) >= limit // 2 for c, limit in caches):
                 break  # half of each cache is left to questions: none is emptied by preparing
             p = self.index.passage(int(row))
             para = self.index.paragraph(p)
@@ -387,7 +389,7 @@ class Composer:
 
     def typed_answers(self, qtype: str, norm: str) -> tuple[tuple[int, str], ...]:
         """type_matches(qtype, norm), remembered per folded text."""
-        by_type = remember(self._matches, norm, dict)
+        by_type = remember(self._matches, norm, dict, TEXT_CACHE_LIMIT)
         found = by_type.get(qtype)
         if found is None:
             found = by_type[qtype] = type_matches(qtype, norm)
@@ -400,7 +402,7 @@ class Composer:
 
     def canonical(self, text: str) -> str:
         """Folded, alias-canonical text of a candidate."""
-        return remember(self._canonical, text, lambda: self.tokenizer.canonical(text))
+        return remember(self._canonical, text, lambda: self.tokenizer.canonical(text), TEXT_CACHE_LIMIT)
 
     def token_set(self, text: str) -> frozenset[str]:
         """Tokens of a candidate's text (clause windows, paragraphs, titles)."""

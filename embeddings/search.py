@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import threading
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -18,7 +17,8 @@ from embeddings.textnorm import normalize
 # Chosen on the dev sets (docs/benchmarks.md, `python benchmarks/retrieval.py`).
 BM25_WEIGHT = 0.8
 CANDIDATES = 50
-CACHE_LIMIT = 10_000  # passages whose shingles are kept (a few KB to ~16 KB each)
+CACHE_LIMIT = 2_000  # passages whose shingles are kept (~30-40 KB each as Python sets of 3-grams)
+PAIR_CACHE_LIMIT = 100_000  # pairs of passages whose near-duplicate test is kept (a bool each)
 DUPLICATE_JACCARD = 0.6
 
 
@@ -72,21 +72,26 @@ def near_duplicate(a: frozenset[str], b: frozenset[str], threshold: float = DUPL
     return inter / (len(a) + len(b) - inter) >= threshold or inter / min(len(a), len(b)) >= 0.9
 
 
-def duplicate_pairs(sets: Sequence[frozenset[str]], threshold: float = DUPLICATE_JACCARD,
+def duplicate_pairs(sets: Iterable[frozenset[str]], threshold: float = DUPLICATE_JACCARD,
                     block: int = 512) -> list[tuple[int, int]]:
     """(i, j), i < j, for every pair near_duplicate(sets[i], sets[j]) holds for: the shared counts of
     all pairs from one sparse product (a block of rows at a time), then near_duplicate's own test on
-    them, in the same floating point. ~0.1 s for 1,000 passages, against ~8 µs a pair one by one."""
+    them, in the same floating point. ~0.1 s for 1,000 passages, against ~8 µs a pair one by one.
+    The sets are read one at a time and not kept (as Python sets, ~40 KB a passage)."""
     from scipy.sparse import csr_matrix
 
     column: dict[str, int] = {}
-    indices = [column.setdefault(x, len(column)) for x in itertools.chain.from_iterable(sets)]
-    sizes = np.asarray([len(x) for x in sets], dtype=np.int64)
+    indices: list[int] = []
+    sizes = []
+    for x in sets:
+        indices += [column.setdefault(t, len(column)) for t in x]
+        sizes.append(len(x))
+    sizes = np.asarray(sizes, dtype=np.int64)
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     m = csr_matrix((np.ones(len(indices), dtype=np.int32), np.asarray(indices, dtype=np.int64), indptr),
-                   shape=(len(sets), len(column)))
+                   shape=(len(sizes), len(column)))
     out = []
-    for a in range(0, len(sets), block):
+    for a in range(0, len(sizes), block):
         inter = (m[a:a + block] @ m.T).toarray().astype(np.int64)
         la, lb = sizes[a:a + block, None], sizes[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -96,6 +101,10 @@ def duplicate_pairs(sets: Sequence[frozenset[str]], threshold: float = DUPLICATE
             if a + i < j:
                 out.append((a + int(i), int(j)))
     return out
+
+
+class _Stopped(Exception):
+    pass
 
 
 class Searcher:
@@ -124,22 +133,23 @@ class Searcher:
         return found
 
     def prepare(self, rows: Sequence[int], stop=None) -> int:
-        """The shingles of these passages, ahead of the first question that retrieves them, and
-        which pairs of them are near-duplicates (all pairs at once: see duplicate_pairs)."""
-        done = 0
-        for row in rows:
-            if (stop is not None and stop.is_set()) or len(self._shingles) >= CACHE_LIMIT // 2:
-                break
-            self.shingles(self.index.passage(int(row)))
-            done += 1
-        if done == len(rows) and not (stop is not None and stop.is_set()):
-            sets = [self._shingles.get(int(r)) for r in rows]
-            if all(x is not None for x in sets):  # none emptied meanwhile
-                pairs = duplicate_pairs(sets)
-                self._paired = (frozenset(int(r) for r in rows),
-                                frozenset((int(rows[i]), int(rows[j])) if rows[i] < rows[j] else (int(rows[j]), int(rows[i]))
-                                          for i, j in pairs))
-        return done
+        """Which pairs of these passages are near-duplicates, all at once (see duplicate_pairs), ahead
+        of the first question that retrieves them. Returns how many passages that covers: all, or
+        none if `stop` was set meanwhile."""
+        rows = [int(r) for r in rows]
+
+        def sets():
+            for row in rows:
+                if stop is not None and stop.is_set():
+                    raise _Stopped
+                yield shingles(self.index.passage(row).text)
+
+        try:
+            pairs = duplicate_pairs(sets())
+        except _Stopped:
+            return 0
+        self._paired = (frozenset(rows), frozenset((min(rows[i], rows[j]), max(rows[i], rows[j])) for i, j in pairs))
+        return len(rows)
 
     def duplicates(self, p: Passage, q: Passage) -> bool:
         key = (p.row, q.row) if p.row < q.row else (q.row, p.row)
@@ -148,7 +158,7 @@ class Searcher:
             return key in pairs
         found = self._duplicates.get(key)
         if found is None:
-            if len(self._duplicates) > 10 * CACHE_LIMIT:  # a bool each
+            if len(self._duplicates) > PAIR_CACHE_LIMIT:
                 self._duplicates = {}
             found = self._duplicates[key] = near_duplicate(self.shingles(p), self.shingles(q))
         return found

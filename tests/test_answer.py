@@ -292,13 +292,16 @@ def test_preparing_stops_at_half_of_any_cache(engine, monkeypatch):
     from embeddings.search import Searcher
 
     monkeypatch.setattr(answer_module, "CACHE_LIMIT", 40)
+    monkeypatch.setattr(answer_module, "TEXT_CACHE_LIMIT", 100)
     monkeypatch.setattr(search_module, "CACHE_LIMIT", 10)
     index = engine.loaded.index
     rows = np.flatnonzero(index.live).tolist()
     composer, searcher = Composer(index), Searcher(index, engine.encoder)
     assert 0 < composer.prepare(rows) < len(rows)
-    assert max(len(c) for c in (composer._canonical, composer._sentence_keys, composer._pair_keys)) < 40
-    assert searcher.prepare(rows) == 5 and len(searcher._shingles) == 5
+    assert max(len(c) for c in (composer._sentence_keys, composer._pair_keys)) < 40
+    assert max(len(c) for c in (composer._canonical, composer._matches)) < 100
+    # the searcher keeps no shingles when preparing: only which pairs are near-duplicates
+    assert searcher.prepare(rows) == len(rows) and not searcher._shingles
 
 
 def test_clause_window_keys_equal_cutting_the_window(engine):

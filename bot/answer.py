@@ -521,7 +521,7 @@ class Composer:
                       1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
                       1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
                       min(1.0, (len(words) - len(q_keys & words)) / 8.0), shared[2], near)
-            z = bias + sum([w * v for w, v in zip(weights, values)])
+            z = bias + sum([w * v for w, v in zip(weights, values) if v])  # a zero adds nothing to the sum
             out.append(Candidate(rank, hit, a, b, dict(zip(SCORER_FEATURES, values)), z))
         out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
         return out

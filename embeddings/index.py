@@ -43,6 +43,7 @@ MAX_PER_CLASS = 8  # more small segments than this of one size class are rebuilt
 MIN_LIVE = 0.5  # a segment with less than this share of its passages live is rebuilt
 PROBE_SHARE = 4  # IVF: search one list in this many (at least 24); recall is measured in docs/benchmarks.md
 REFINE = 4  # IVF: this many times k approximate neighbours are re-scored with the stored vectors
+DF_MEMO = 100_000  # document frequencies of question terms remembered per loaded index
 POINTER = "CURRENT"
 SEGMENTS = "segments"
 
@@ -812,6 +813,7 @@ class Index:
             lengths += float(np.asarray(seg.postings.doclen)[self.live[self.starts[k]:self.starts[k + 1]]].sum())
         self.avgdl = lengths / self.live_count if self.live_count else 1.0
         self.passages = Passages(self)
+        self._df: dict[int, int] = {}  # term id → df, for terms questions asked
         self.documents = Documents(self)
         self._cache: dict[int, tuple[Passage, int]] = {}
         self._cache_lock = threading.Lock()
@@ -867,7 +869,17 @@ class Index:
         """Rows containing each term, over every segment: a term's df also counts rows of deleted
         files still in their segment (as in Lucene until a merge), which only matters for small
         corpora with many deletions, and those are rebuilt (MIN_LIVE)."""
-        return bm25.document_frequencies([seg.postings for seg in self.segments], term_ids)
+        memo = self._df  # fixed per generation; questions share most terms
+        ids = [int(t) for t in term_ids]
+        new = [t for t in dict.fromkeys(ids) if t not in memo]
+        if new:
+            if len(memo) + len(new) > DF_MEMO:
+                memo.clear()
+            memo.update(zip(new, bm25.document_frequencies([seg.postings for seg in self.segments], new).tolist()))
+        found = {t: memo.get(t) for t in ids}  # read once: another thread may clear it meanwhile
+        if None in found.values():
+            return bm25.document_frequencies([seg.postings for seg in self.segments], ids)
+        return np.asarray([found[t] for t in ids], dtype=np.int64)
 
     def idf(self, term_ids: np.ndarray) -> np.ndarray:
         """Over all rows of the segments, as df counts them (deleted ones until their segment is

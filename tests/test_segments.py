@@ -225,7 +225,7 @@ def new_file(seeds: Path, i: int) -> None:
         encoding="utf-8")
 
 
-def test_a_changed_file_gets_a_new_small_segment_and_the_rest_stays_on_disk(seeds, tmp_path):
+def test_a_changed_file_gets_a_new_small_segment_and_the_rest_stays_on_disk(seeds, tmp_path, monkeypatch):
     index_dir = tmp_path / "index"
     build_index(seeds, index_dir, ENC)
     first = Index.load(index_dir, ENC.id)
@@ -243,8 +243,19 @@ def test_a_changed_file_gets_a_new_small_segment_and_the_rest_stays_on_disk(seed
     assert len(second) == report.passages == len(list(second.passages))
     # Document frequencies, looked up per term, are those of every segment's term lists summed.
     every = np.arange(len(second.vocab) + 3)  # and ids no segment holds
-    assert (second.df(every) == sum(seg.postings.df(len(every)) for seg in second.segments)).all()
+    summed = sum(seg.postings.df(len(every)) for seg in second.segments)
+    assert (second.df(every) == summed).all()
     assert second.df([]).shape == (0,)
+    # remembered per term id, also past the memo's limit, in any order and with repeats
+    import embeddings.index as index_module
+
+    monkeypatch.setattr(index_module, "DF_MEMO", 5)
+    second._df.clear()
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        asked = rng.choice(every, size=rng.integers(1, 9))
+        assert (second.df(asked) == summed[asked]).all()
+    assert len(second._df) <= 8
 
 
 def test_many_reindexes_keep_the_segment_count_small(seeds, tmp_path, monkeypatch):

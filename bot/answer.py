@@ -317,10 +317,15 @@ class Composer:
         """Keys of text[a:b], a window of whole clauses of the long sentence text[start:end]: the
         union of its clauses' tokens, which clause_window has cut already. Cutting the window again
         would give the same: jieba cuts the blocks between punctuation apart, and no bigram spans
-        the punctuation a clause ends with (tests compare the two)."""
+        the punctuation a clause ends with (tests compare the two). A window that is not whole
+        clauses (a sentence without clause punctuation is cut at the length limit) is cut again."""
         def make() -> tuple[frozenset, frozenset]:
             cuts = clause_cuts(text, start, end)
-            toks = frozenset().union(*[self.token_set(text[x:y]) for x, y in zip(cuts, cuts[1:]) if x < b and a < y])
+            clauses = [(x, y) for x, y in zip(cuts, cuts[1:]) if x < b and a < y]
+            if not clauses or text[clauses[0][0]:a].strip() or text[b:clauses[-1][1]].strip():
+                toks = self.token_set(text[a:b])
+            else:
+                toks = frozenset().union(*[self.token_set(text[x:y]) for x, y in clauses])
             words = [t for t in toks if not t.startswith("#")]
             return frozenset(self.keys(toks)), frozenset(self.keys(words))
 

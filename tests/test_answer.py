@@ -308,13 +308,17 @@ def test_clause_window_keys_equal_cutting_the_window(engine):
     """A long sentence's clause window takes its tokens from its clauses, already cut: the same set
     as cutting the window, on every window of whole clauses of the seeds' long sentences and of
     hostile text (traditional script, numbers with commas, times, Latin, spaces at the ends)."""
-    from bot.answer import Composer, clause_cuts
+    from bot.answer import MAX_QUOTE_CHARS, Composer, clause_cuts, clause_window
 
     index = engine.loaded.index
     hostile = ("  據報導，輝達H.200晶片單價約3,000美元：12:30發布；A/B測試、 Nvidia, Inc. 表示，"
                "台積電（TSMC）的3奈米製程良率達80%，而三星：約6成；英特爾、AMD與高通 ，未回應。 ")
+    # no clause punctuation in 190 characters: clause_window cuts it at the length limit, mid-clause
+    run_on = "英伟达公司今天在加州发布新一代人工智能芯片" * 8 + "据报道台积电将负责代工生产这款芯片并于明年上市销售"
+    a, b = clause_window(run_on, 0, len(run_on), {"台积电", "#上市"}, Composer(index).token_set)
+    assert (a, b) == (0, MAX_QUOTE_CHARS) and len(run_on) > b
     sentences = {(index.paragraph(p).text, p.start + a, p.start + b) for p in index.passages for a, b in p.sentences}
-    windows = []
+    windows = [(run_on, 0, len(run_on), a, b)]
     for text, start, end in sorted(sentences) + [(hostile, 0, len(hostile))]:
         cuts = clause_cuts(text, start, end)
         for i, a in enumerate(cuts):

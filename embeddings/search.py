@@ -73,11 +73,12 @@ def near_duplicate(a: frozenset[str], b: frozenset[str], threshold: float = DUPL
 
 
 def duplicate_pairs(sets: Iterable[frozenset[str]], threshold: float = DUPLICATE_JACCARD,
-                    block: int = 512) -> list[tuple[int, int]]:
+                    block: int = 512, limit: int | None = None) -> list[tuple[int, int]] | None:
     """(i, j), i < j, for every pair near_duplicate(sets[i], sets[j]) holds for: the shared counts of
     all pairs from one sparse product (a block of rows at a time), then near_duplicate's own test on
     them, in the same floating point. ~0.1 s for 1,000 passages, against ~8 µs a pair one by one.
-    The sets are read one at a time and not kept (as Python sets, ~40 KB a passage)."""
+    The sets are read one at a time and not kept (as Python sets, ~40 KB a passage). None if there
+    are more than `limit` pairs (boilerplate repeated in many files pairs every copy with every other)."""
     from scipy.sparse import csr_matrix
 
     column: dict[str, int] = {}
@@ -97,9 +98,11 @@ def duplicate_pairs(sets: Iterable[frozenset[str]], threshold: float = DUPLICATE
         with np.errstate(divide="ignore", invalid="ignore"):
             near = (inter / (la + lb - inter) >= threshold) | (inter / np.minimum(la, lb) >= 0.9)
         near &= (la > 0) & (lb > 0)
-        for i, j in zip(*np.nonzero(near)):
-            if a + i < j:
-                out.append((a + int(i), int(j)))
+        i, j = np.nonzero(near)
+        upper = a + i < j
+        if limit is not None and len(out) + int(upper.sum()) > limit:
+            return None
+        out += zip((a + i[upper]).tolist(), j[upper].tolist())
     return out
 
 
@@ -135,7 +138,7 @@ class Searcher:
     def prepare(self, rows: Sequence[int], stop=None) -> int:
         """Which pairs of these passages are near-duplicates, all at once (see duplicate_pairs), ahead
         of the first question that retrieves them. Returns how many passages that covers: all, or
-        none if `stop` was set meanwhile."""
+        none if `stop` was set meanwhile or there are more than PAIR_CACHE_LIMIT such pairs."""
         rows = [int(r) for r in rows]
 
         def sets():
@@ -145,9 +148,11 @@ class Searcher:
                 yield shingles(self.index.passage(row).text)
 
         try:
-            pairs = duplicate_pairs(sets())
+            pairs = duplicate_pairs(sets(), limit=PAIR_CACHE_LIMIT)
         except _Stopped:
             return 0
+        if pairs is None or (stop is not None and stop.is_set()):
+            return 0  # pairs are then tested as questions meet them
         self._paired = (frozenset(rows), frozenset((min(rows[i], rows[j]), max(rows[i], rows[j])) for i, j in pairs))
         return len(rows)
 

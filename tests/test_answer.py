@@ -284,23 +284,30 @@ def test_preparing_a_small_index_changes_no_answer_and_leaves_nothing_for_questi
 
 
 def test_preparing_stops_at_half_of_any_cache(engine, monkeypatch):
+    """Each cache stops preparing at half its own limit (the rest is left to questions), so none
+    is emptied by it: the passage caches (CACHE_LIMIT) and the folded-text ones (TEXT_CACHE_LIMIT)."""
     import numpy as np
 
     import bot.answer as answer_module
-    import embeddings.search as search_module
     from bot.answer import Composer
     from embeddings.search import Searcher
 
-    monkeypatch.setattr(answer_module, "CACHE_LIMIT", 40)
-    monkeypatch.setattr(answer_module, "TEXT_CACHE_LIMIT", 100)
-    monkeypatch.setattr(search_module, "CACHE_LIMIT", 10)
     index = engine.loaded.index
     rows = np.flatnonzero(index.live).tolist()
-    composer, searcher = Composer(index), Searcher(index, engine.encoder)
-    assert 0 < composer.prepare(rows) < len(rows)
-    assert max(len(c) for c in (composer._sentence_keys, composer._pair_keys)) < 40
-    assert max(len(c) for c in (composer._canonical, composer._matches)) < 100
+    biggest = max(len(p.sentences) for p in index.passages) * 2  # texts one passage adds at most
+    for passage_limit, text_limit in ((40, 100_000), (100_000, 60)):
+        monkeypatch.setattr(answer_module, "CACHE_LIMIT", passage_limit)
+        monkeypatch.setattr(answer_module, "TEXT_CACHE_LIMIT", text_limit)
+        composer = Composer(index)
+        assert 0 < composer.prepare(rows) < len(rows)
+        passages = max(len(c) for c in (composer._sentence_keys, composer._paragraphs))
+        texts = max(len(c) for c in (composer._canonical, composer._matches))
+        if passage_limit < text_limit:
+            assert passage_limit // 2 == passages and texts < text_limit // 2
+        else:  # stopped by the folded texts, past half their limit by at most one passage's
+            assert text_limit // 2 <= texts < text_limit // 2 + biggest < text_limit and passages < passage_limit // 2
     # the searcher keeps no shingles when preparing: only which pairs are near-duplicates
+    searcher = Searcher(index, engine.encoder)
     assert searcher.prepare(rows) == len(rows) and not searcher._shingles
 
 

@@ -155,6 +155,8 @@ def test_duplicate_pairs_at_once_are_those_found_one_pair_at_a_time():
         got = duplicate_pairs(sets, threshold, block=16)
         assert sorted(got) == expected and 50 < len(expected) < len(sets) ** 2 / 4, threshold
     assert duplicate_pairs([]) == []
+    assert duplicate_pairs(sets, threshold, block=16, limit=len(expected)) == expected
+    assert duplicate_pairs(sets, threshold, block=16, limit=len(expected) - 1) is None  # too many to keep
 
 
 def test_near_duplicate_passages_fold_into_corroborating_sources(tmp_path):
@@ -169,6 +171,20 @@ def test_near_duplicate_passages_fold_into_corroborating_sources(tmp_path):
     assert "原產地證明" in hits[0].passage.text
     assert len(hits[0].corroborating) == 2
     assert sum("原產地證明" in h.passage.text for h in hits) == 1
+    # the same when the pairs were found ahead, all at once
+    prepared = searcher(tmp_path / "index")
+    rows = np.flatnonzero(prepared.index.live).tolist()
+    assert prepared.prepare(rows) == len(rows) and len(prepared._paired[1]) == 3
+    assert prepared.search("進口晶片的新檢驗標準", k=3) == hits
+    import embeddings.search as search_module
+
+    search_module.PAIR_CACHE_LIMIT, limit = 2, search_module.PAIR_CACHE_LIMIT
+    try:  # three copies make three pairs: too many to keep, so tested as questions meet them
+        fallback = searcher(tmp_path / "index")
+        assert fallback.prepare(rows) == 0 and not fallback._paired[1]
+        assert fallback.search("進口晶片的新檢驗標準", k=3) == hits
+    finally:
+        search_module.PAIR_CACHE_LIMIT = limit
 
 
 def test_encoder_specs():

@@ -493,7 +493,7 @@ class Composer:
         dense = self._dense(question, raw, query_vector)
         q_keys = frozenset(q_words_k)
         near_words = [(t, key[t]) for t in focus | set(q_words)]
-        weights = [self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES]
+        weights = np.asarray([self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES], dtype=np.float64)
         bias = self.scorer.get("bias", 0.0)
         typed_q = qtype in _TYPE_PATTERNS  # else both typed features are 0 and need no folded text
         word_coverage, bigram_coverage = coverage_over(q_words_k), coverage_over(q_bigrams_k)
@@ -503,7 +503,7 @@ class Composer:
         rank_inv = [1.0 / (1 + rank) for rank in range(len(hits))]
         by_held: dict[frozenset, tuple[float, float, float, set[str]]] = {}
         by_local: dict[tuple, float] = {}
-        out = []
+        found: list[tuple[int, Hit, int, int, tuple]] = []
         for (rank, hit, a, b, pair, first, _), text, words, held, cos in zip(raw, texts, word_sets, present, dense):
             shared = by_held.get(held)
             if shared is None:
@@ -526,8 +526,13 @@ class Composer:
                       1.0 if listy_q and ("、" in text or "," in text or "，" in text) else 0.0,
                       1.0 if titled_q and ("《" in text or "「" in text) else 0.0,
                       min(1.0, (len(words) - len(q_keys & words)) / 8.0), shared[2], near)
-            z = bias + sum([w * v for w, v in zip(weights, values) if v])  # a zero adds nothing to the sum
-            out.append(Candidate(rank, hit, a, b, dict(zip(SCORER_FEATURES, values)), z))
+            found.append((rank, hit, a, b, values))
+        if not found:
+            return []
+        # The scorer's weighted sum, added left to right as a Python loop would (accumulate is sequential).
+        z = (bias + np.add.accumulate(np.asarray([x[4] for x in found], dtype=np.float64) * weights, axis=1)[:, -1]).tolist()
+        out = [Candidate(rank, hit, a, b, dict(zip(SCORER_FEATURES, values)), score)
+               for (rank, hit, a, b, values), score in zip(found, z)]
         out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
         return out
 

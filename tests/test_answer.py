@@ -140,6 +140,22 @@ def test_word_occurrences_are_those_a_regex_finds():
         assert _occurrences(word, text) == [m.start() for m in re.finditer(re.escape(word), text)], (word, text)
 
 
+def test_candidate_scores_are_the_scorers_sum_added_left_to_right(engine):
+    from bot.answer import SCORER_FEATURES
+
+    composer = engine.loaded.composer
+    weights, bias = composer.scorer["weights"], composer.scorer.get("bias", 0.0)
+    checked = 0
+    for q in [*ANSWERABLE, *OUT_OF_CORPUS]:
+        for c in composer.candidates(q, engine.loaded.searcher.search(q, k=8)):
+            total = 0.0
+            for name in SCORER_FEATURES:
+                total = total + weights.get(name, 0.0) * c.features[name]
+            assert c.score == bias + total and list(c.features) == SCORER_FEATURES
+            checked += 1
+    assert checked > 100
+
+
 def test_question_types():
     assert question_type("H200芯片的单价是多少？") == "number"
     assert question_type("國家網信辦在哪一天約談了英偉達？") == "date"

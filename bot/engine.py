@@ -152,5 +152,6 @@ def warm_up(loaded: Loaded, budget: int, stop: threading.Event | None = None) ->
     prepared = 0
     if loaded.index.live_count <= PREPARE_ROWS:
         rows = np.flatnonzero(loaded.index.live).tolist()
+        loaded.index.vocab.prepare()
         prepared = min(loaded.searcher.prepare(rows, stop), loaded.composer.prepare(rows, stop))
     return {"files": files, "bytes": size, "prepared": prepared}

@@ -19,6 +19,7 @@ import numpy as np
 WIDTH = 48  # bytes; longer terms (long Latin runs) live in the short list instead
 CONSOLIDATE_AT = 50_000  # added terms kept as a list until there are this many
 RECENT = 20_000  # question terms whose ids are remembered
+TABLE_TERMS = 500_000  # a vocabulary up to this size can be prepared as one dict (~150 bytes a term)
 _UNSEEN = object()
 
 
@@ -129,6 +130,7 @@ class Vocabulary:
         self._grams: np.ndarray | None = None  # ids of the array's n-grams, sorted, built on first use
         self._memo: dict[str, int] = {}  # build-time lookups
         self._recent: dict[str, int | None] = {}  # question-time lookups: questions share most terms
+        self._table: dict[str, int] | None = None  # every term, once prepared (a small index)
 
     @classmethod
     def empty(cls) -> "Vocabulary":
@@ -152,6 +154,9 @@ class Vocabulary:
     def ids(self, terms: Sequence[str]) -> list[int | None]:
         """Ids of many terms with one binary search over the sorted array (a question has ~80 tokens);
         terms looked up before are remembered (up to RECENT of them)."""
+        table = self._table
+        if table is not None:
+            return [table.get(t) for t in terms]
         recent = self._recent  # read once per term: another thread may clear it meanwhile
         out = {t: i for t in dict.fromkeys(terms) if (i := recent.get(t, _UNSEEN)) is not _UNSEEN}
         new = [t for t in dict.fromkeys(terms) if t not in out]
@@ -162,6 +167,17 @@ class Vocabulary:
             recent.update(zip(new, found))
             out.update(zip(new, found))
         return [out[t] for t in terms]
+
+    def prepare(self, limit: int = TABLE_TERMS) -> bool:
+        """Every term's id in one dict, so questions look terms up without binary searches (serve's
+        warm-up, for a small index); False, and nothing done, past `limit` terms."""
+        if len(self) > limit:
+            return False
+        table = dict(zip([w.decode("utf-8") for w in self._words.tolist()], self._ids.tolist()))
+        table.update(self._long)
+        table.update(self._extra)  # as in get: an added term's id comes first
+        self._table = table
+        return True
 
     def _lookup(self, terms: Sequence[str]) -> list[int | None]:
         keys = [t.encode("utf-8") for t in terms]
@@ -236,6 +252,7 @@ class Vocabulary:
                             i = self._extra[t] = self._base + len(self._added)
                             self._added.append(t)
                             self._recent.pop(t, None)  # was unknown until now
+                            self._table = None
                         memo[t] = i
                     ids[k] = i
         return np.array(ids, dtype=np.int32)

@@ -139,6 +139,20 @@ def test_vocabulary_lookups_stay_right_past_the_memo_limit(monkeypatch):
     assert len(vocab._recent) <= 3
 
 
+def test_a_prepared_vocabulary_gives_the_same_ids(tmp_path):
+    vocab = Vocabulary.empty()
+    vocab.ids_adding(["芯片", "h200", "x" * (WIDTH + 5), "#中国", "英伟达"])
+    vocab.save(tmp_path)
+    plain, prepared = Vocabulary.load(tmp_path), Vocabulary.load(tmp_path)
+    prepared.ids_adding(["新词"])  # added after loading, as a reindex would
+    plain.ids_adding(["新词"])
+    assert prepared.prepare() and not Vocabulary.load(tmp_path).prepare(limit=3)
+    asked = ["芯片", "h200", "x" * (WIDTH + 5), "#中国", "英伟达", "新词", "无此词", "y" * (WIDTH + 5), "芯片\0", ""]
+    assert prepared.ids(asked) == plain.ids(asked) and None in plain.ids(asked)
+    prepared.ids_adding(["后来的词"])  # the table no longer holds every term: it is dropped
+    assert prepared.ids(["后来的词", "芯片"]) == plain.ids_adding(["后来的词", "芯片"]).tolist()
+
+
 def test_vocabulary_consolidates_added_terms_without_changing_ids(tmp_path, monkeypatch):
     import embeddings.vocab as vocab_module
 

@@ -126,8 +126,7 @@ def _bigrams(tokens: Sequence[str]) -> list[str]:
 
 
 def weighted_coverage(terms: dict[str, float], present: set[str] | frozenset[str]) -> float:
-    total = sum(terms.values())
-    return sum(w for t, w in terms.items() if t in present) / total if total > 0 else 0.0
+    return coverage_over(terms)(present)
 
 
 def coverage_over(terms: dict) -> Callable[[frozenset], float]:
@@ -306,12 +305,11 @@ class Composer:
 
     def text_keys(self, text: str) -> tuple[frozenset, frozenset]:
         """Keys of a text cut now (clause windows of long sentences, stale paragraphs)."""
-        def make() -> tuple[frozenset, frozenset]:
-            toks = self.token_set(text)
-            words = [t for t in toks if not t.startswith("#")]
-            return frozenset(self.keys(toks)), frozenset(self.keys(words))
+        return remember(self._text_keys, text, lambda: self._keys_of(self.token_set(text)))
 
-        return remember(self._text_keys, text, make)
+    def _keys_of(self, toks: frozenset[str]) -> tuple[frozenset, frozenset]:
+        """(keys of all the tokens, keys of the jieba words among them)."""
+        return frozenset(self.keys(toks)), frozenset(self.keys([t for t in toks if not t.startswith("#")]))
 
     def window_keys(self, text: str, start: int, end: int, a: int, b: int) -> tuple[frozenset, frozenset]:
         """Keys of text[a:b], a window of whole clauses of the long sentence text[start:end]: the
@@ -323,11 +321,8 @@ class Composer:
             cuts = clause_cuts(text, start, end)
             clauses = [(x, y) for x, y in zip(cuts, cuts[1:]) if x < b and a < y]
             if not clauses or text[clauses[0][0]:a].strip() or text[b:clauses[-1][1]].strip():
-                toks = self.token_set(text[a:b])
-            else:
-                toks = frozenset().union(*[self.token_set(text[x:y]) for x, y in clauses])
-            words = [t for t in toks if not t.startswith("#")]
-            return frozenset(self.keys(toks)), frozenset(self.keys(words))
+                return self._keys_of(self.token_set(text[a:b]))
+            return self._keys_of(frozenset().union(*[self.token_set(text[x:y]) for x, y in clauses]))
 
         return remember(self._text_keys, text[a:b], make)
 

@@ -82,13 +82,16 @@ def parse_rate(text: str) -> tuple[int, float]:
     return int(m.group(1)), float(m.group(2))
 
 
+_WHOLE = re.compile(r"\s*[0-9]+\s*")  # ASCII digits only: int() would also take other scripts' digits
+
+
 def _whole(name: str, text: str) -> int:
-    if not re.fullmatch(r"\s*[0-9]+\s*", text):
+    if not _WHOLE.fullmatch(text):
         raise ConfigError(f"{name} must be a whole number of megabytes (0: off), not {text!r}")
     return int(text)
 
 
 def _positive_int(name: str, text: str) -> int:
-    if not re.fullmatch(r"\s*[0-9]+\s*", text) or int(text) < 1:
+    if not _WHOLE.fullmatch(text) or int(text) < 1:
         raise ConfigError(f"{name} must be a positive whole number, not {text!r}")
     return int(text)

@@ -118,8 +118,9 @@ def document_frequencies(segments: Sequence[Postings], term_ids: Sequence[int]) 
 def _term_ranges(segments: Sequence[Postings], query_ids: np.ndarray) -> list[list[tuple[int, int, int, int]]]:
     """For each query term, the (segment, term position, start, end) of its postings in every segment that has it."""
     out: list[list[tuple[int, int, int, int]]] = [[] for _ in query_ids]
+    ids = np.asarray(query_ids, dtype=np.int64)
     for s, seg in enumerate(segments):
-        for j, k in zip(*(x.tolist() for x in _find(seg, np.asarray(query_ids, dtype=np.int64)))):
+        for j, k in zip(*(x.tolist() for x in _find(seg, ids))):
             out[j].append((s, k, int(seg.ptr[k]), int(seg.ptr[k + 1])))
     return out
 

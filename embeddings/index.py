@@ -34,7 +34,7 @@ from embeddings.encoders import Encoder
 from embeddings.passages import Passage, content_hash, document_passages
 from embeddings.store import Store, write_store
 from embeddings.tokens import Tokenizer, discover_user_words
-from embeddings.vocab import RowFile, Vocabulary, mapped
+from embeddings.vocab import RowFile, Vocabulary, mapped, remembered
 
 FORMAT_VERSION = 6  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary; 6: term bounds
 FLAT_LIMIT = 20_000  # exact search in segments up to here; IVF with 4-bit product codes beyond
@@ -869,17 +869,11 @@ class Index:
         """Rows containing each term, over every segment: a term's df also counts rows of deleted
         files still in their segment (as in Lucene until a merge), which only matters for small
         corpora with many deletions, and those are rebuilt (MIN_LIVE)."""
-        memo = self._df  # fixed per generation; questions share most terms
-        ids = [int(t) for t in term_ids]
-        new = [t for t in dict.fromkeys(ids) if t not in memo]
-        if new:
-            if len(memo) + len(new) > DF_MEMO:
-                memo.clear()
-            memo.update(zip(new, bm25.document_frequencies([seg.postings for seg in self.segments], new).tolist()))
-        found = {t: memo.get(t) for t in ids}  # read once: another thread may clear it meanwhile
-        if None in found.values():
-            return bm25.document_frequencies([seg.postings for seg in self.segments], ids)
-        return np.asarray([found[t] for t in ids], dtype=np.int64)
+        postings = [seg.postings for seg in self.segments]
+        # remembered: fixed per generation, and questions share most terms
+        return np.asarray(remembered(self._df, [int(t) for t in term_ids],
+                                     lambda new: bm25.document_frequencies(postings, new).tolist(), DF_MEMO),
+                          dtype=np.int64)
 
     def idf(self, term_ids: np.ndarray) -> np.ndarray:
         """Over all rows of the segments, as df counts them (deleted ones until their segment is
@@ -948,11 +942,11 @@ class Index:
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
         """Passage vectors of `rows` (float32), read from each segment's vector file."""
         rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros((len(rows), self.manifest["encoder"]["dim"]), dtype=np.float32)
         if len(rows) and (rows.min() < 0 or rows.max() >= self.rows):
             raise builtins.IndexError("row out of range")
         if len(self.segments) == 1:
             return np.asarray(self.segments[0].vectors.take(rows), dtype=np.float32)
+        out = np.zeros((len(rows), self.manifest["encoder"]["dim"]), dtype=np.float32)
         seg_of = np.searchsorted(self.starts, rows, side="right") - 1
         for k in np.unique(seg_of).tolist():
             sel = seg_of == k

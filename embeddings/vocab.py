@@ -38,6 +38,21 @@ def mapped(path: Path, random_access: bool = False) -> np.ndarray:
     return np.asarray(array)
 
 
+def remembered(memo: dict, keys: Sequence, lookup, limit: int) -> list:
+    """The value of each key: from `memo`, or from one lookup(new keys) call for those it lacks,
+    which are then remembered (the memo is emptied first when it would pass `limit`). Each key is
+    read from the memo once: another thread may empty it meanwhile."""
+    out = {k: v for k in dict.fromkeys(keys) if (v := memo.get(k, _UNSEEN)) is not _UNSEEN}
+    new = [k for k in dict.fromkeys(keys) if k not in out]
+    if new:
+        found = lookup(new)
+        if len(memo) + len(new) > limit:
+            memo.clear()
+        memo.update(zip(new, found))
+        out.update(zip(new, found))
+    return [out[k] for k in keys]
+
+
 class RowFile:
     """Rows of a 1-d or 2-d .npy array read with pread: for arrays whose rows are wanted a few at a time at
     scattered places (vectors of candidates). Mapping them instead brings ~64 KB of neighbouring
@@ -157,16 +172,7 @@ class Vocabulary:
         table = self._table
         if table is not None:
             return [table.get(t) for t in terms]
-        recent = self._recent  # read once per term: another thread may clear it meanwhile
-        out = {t: i for t in dict.fromkeys(terms) if (i := recent.get(t, _UNSEEN)) is not _UNSEEN}
-        new = [t for t in dict.fromkeys(terms) if t not in out]
-        if new:
-            found = self._lookup(new)
-            if len(recent) + len(new) > RECENT:
-                recent.clear()
-            recent.update(zip(new, found))
-            out.update(zip(new, found))
-        return [out[t] for t in terms]
+        return remembered(self._recent, terms, self._lookup, RECENT)
 
     def prepare(self, limit: int = TABLE_TERMS) -> bool:
         """Every term's id in one dict, so questions look terms up without binary searches (serve's

@@ -304,7 +304,7 @@ def test_preparing_stops_at_half_of_any_cache(engine, monkeypatch):
     is emptied by it: the passage caches (CACHE_LIMIT) and the folded-text ones (TEXT_CACHE_LIMIT)."""
     import numpy as np
 
-    import bot.answer as answer_module
+    import bot.answer.composer as answer_module
     from bot.answer import Composer
     from embeddings.search import Searcher
 

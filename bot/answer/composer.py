@@ -1,208 +1,24 @@
-"""Extractive answers: choose one to three verbatim sentences from retrieved passages, or abstain."""
+"""The composer: retrieved hits → scored candidate quotes → an answer or an abstention."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
+from bot.answer.calibration import calibrated, load_calibration
+from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _words, clause_cuts, clause_window,
+                                 coverage_over, type_match, type_matches, typed_near, weighted_coverage)
+from bot.answer.model import Answer, Quote, Source
+from bot.answer.question import focus_words, question_type
 from embeddings.index import Index
-from embeddings.passages import Passage
 from embeddings.search import Hit
-from embeddings.textnorm import normalize
 
-MAX_QUOTE_CHARS = 160
 MAX_QUOTES = 3
-CALIBRATION = Path(__file__).with_name("calibration.json")
-
-# --- question analysis -------------------------------------------------------------------------
-
-_QTYPES = [
-    ("reason", re.compile(r"为什么|为何|什么原因|原因是|因何|怎么会")),
-    ("date", re.compile(r"何时|哪天|哪一天|什么时候|哪年|哪一年|几月|几号|何年|什么时间|哪个时候|日期|哪个月|几年")),
-    ("number", re.compile(r"多少|几[个名人次年天倍种项家位条座只枚颗件届所]|几|多大|多高|多长|多重|多久|多远|多深|多宽|百分之|比例|价格|售价|单价|金额|人数|数量")),
-    ("person", re.compile(r"谁|何人|哪位|哪个人|哪些人|什么人|哪名")),
-    ("place", re.compile(r"哪里|哪儿|何处|何地|什么地方|哪个国家|哪国|哪座|哪个城市|哪一地区|哪个地区|在哪|哪个省")),
-]
-_TYPE_PATTERNS = {
-    "number": re.compile(r"\d|[一二三四五六七八九十百千万亿两][个名人次年天倍种项家位条座只枚颗件届所元%]|[零一二三四五六七八九十百千万亿两]{2,}|半|数十|数百|数千"),
-    "date": re.compile(r"\d{2,4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|世纪|年代|今年|去年|明年|上周|本周|周[一二三四五六日]|星期|春|夏|秋|冬|初|底|年间"),
-    "person": re.compile(r"·|先生|女士|教授|博士|总统|总理|主席|部长|首相|国王|皇帝|将军|ceo|执行长|首席执行官|创始人|发言人|总裁|董事长|经理|作家|导演|演员|歌手|[a-z]{3,} [a-z]{3,}|他|她"),
-    "place": re.compile(r"[省市县区州国城岛山河湖海港湾镇村路街洲]|地区|大陆|北京|上海|香港|台湾|华盛顿|欧洲|亚洲|美洲|非洲"),
-    "reason": re.compile(r"因为|由于|因此|所以|为了|原因|导致|以便|以免|鉴于|出于"),
-}
-
-
-_WH = re.compile(r"多少|几|什么|啥|哪|谁|何|怎么|怎样|如何|为什么|为何|是否|吗|呢|多大|多高|多长|多久|多远")
-
-
-def focus_words(question: str, tokenize) -> set[str]:
-    """The content words right around the question word: what the answer sentence must talk about.
-
-    '紫堇属植物的花序有什么类型' → {'花序', '类型'}; '广三铁路在哪年建成' → {'铁路', '建成'}.
-    """
-    q = normalize(question)
-    m = _WH.search(q)
-    if not m:
-        return set()
-    before = [t for t in tokenize(q[: m.start()]) if not t.startswith("#")]
-    after = [t for t in tokenize(q[m.end():]) if not t.startswith("#")]
-    return set(before[-2:] + after[:1])
-
-
-def question_type(question: str) -> str:
-    q = normalize(question)
-    for name, pattern in _QTYPES:
-        if pattern.search(q):
-            return name
-    return "other"
-
-
-# --- data --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A verbatim slice of a source paragraph: paragraph.text[start:end] == text."""
-
-    text: str
-    passage: Passage
-    start: int  # offsets into the paragraph text
-    end: int
-    score: float
-    coverage: float
-
-
-@dataclass(frozen=True)
-class Source:
-    doc_id: str
-    path: str
-    title: str
-    date: str | None
-    url: str | None
-    section: str | None
-    passage: str  # the whole paragraph the quote comes from
-    score: float
-    paragraph: int
-    source_name: str | None = None
-    corroborating: tuple[str, ...] = ()  # titles of other outlets carrying the same text
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    abstained: bool
-    confidence: float
-    quotes: tuple[Quote, ...]
-    sources: tuple[Source, ...]  # sources[i] is cited as i + 1; quotes refer to them by doc and paragraph
-    related: tuple[Source, ...] = ()  # "possibly related" passages, only when abstaining
-    qtype: str = "other"
-    features: dict = field(default_factory=dict, compare=False)
-
-    def source_number(self, quote: Quote) -> int:
-        for i, s in enumerate(self.sources, 1):
-            if s.doc_id == quote.passage.doc_id and s.paragraph == quote.passage.paragraph:
-                return i
-        raise KeyError(quote.passage.id)
-
-
-# --- sentence scoring (pure) ---------------------------------------------------------------------
-
-
-def _words(tokens: Sequence[str]) -> list[str]:
-    return [t for t in tokens if not t.startswith("#")]
-
-
-def _bigrams(tokens: Sequence[str]) -> list[str]:
-    # in order of first occurrence: a set's order follows the process's string hashes, and sums of
-    # idf over it would differ in the last bit from one run to the next
-    return list(dict.fromkeys(t for t in tokens if t.startswith("#") and len(t) == 3))
-
-
-def weighted_coverage(terms: dict[str, float], present: set[str] | frozenset[str]) -> float:
-    return coverage_over(terms)(present)
-
-
-def coverage_over(terms: dict) -> Callable[[frozenset], float]:
-    """weighted_coverage(terms, ·), the total taken once: one question's terms, many candidates."""
-    total = sum(terms.values())
-    if not total > 0:
-        return lambda present: 0.0
-    items = list(terms.items())
-    return lambda present: sum([w for t, w in items if t in present]) / total
-
-
-def type_matches(qtype: str, sentence_norm: str) -> tuple[tuple[int, str], ...]:
-    """(offset, text) of each answer of the asked type in the sentence (none for other questions)."""
-    pattern = _TYPE_PATTERNS.get(qtype)
-    return tuple((m.start(), m.group(0)) for m in pattern.finditer(sentence_norm)) if pattern else ()
-
-
-def typed_near(qtype: str, sentence_norm: str, question_norm: str, words: set[str], window: int = 12,
-               matches: tuple[tuple[int, str], ...] | None = None) -> float:
-    """1 if an answer of the asked type stands within `window` characters of a question word.
-
-    SQuAD-style answers sit next to the words the question repeats ("…于1903年建成" for
-    "哪年建成"): a fitting number far from them answers something else.
-    """
-    if qtype not in _TYPE_PATTERNS or not words:
-        return 0.0
-    fresh = [at for at, text in (type_matches(qtype, sentence_norm) if matches is None else matches)
-             if text not in question_norm]
-    if not fresh:
-        return 0.0
-    anchors = [at for w in words if len(w) > 1 for at in _occurrences(w, sentence_norm)]
-    return 1.0 if any(abs(at - a) <= window for at in fresh for a in anchors) else 0.0
-
-
-def _occurrences(word: str, text: str) -> list[int]:
-    """Where `word` starts in `text`, left to right without overlaps (as re.finditer finds it)."""
-    out, at = [], text.find(word)
-    while at >= 0:
-        out.append(at)
-        at = text.find(word, at + len(word))
-    return out
-
-
-def type_match(qtype: str, sentence_norm: str, question_norm: str,
-               matches: tuple[tuple[int, str], ...] | None = None) -> float:
-    """1 if the sentence holds an answer of the asked type that the question does not already hold."""
-    found = type_matches(qtype, sentence_norm) if matches is None else matches
-    return 1.0 if any(text not in question_norm for _, text in found) else 0.0
-
-
-def clause_cuts(text: str, start: int, end: int) -> list[int]:
-    """Where the clauses of text[start:end] begin and end (after each comma, semicolon, colon)."""
-    return sorted({start, end, *(start + m.end() for m in re.finditer(r"[，,；;：:、]", text[start:end]))})
-
-
-def clause_window(text: str, start: int, end: int, keep: set[str], tokenize, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
-    """Within the too-long text[start:end], the run of whole clauses ≤ limit covering most of `keep`."""
-    cuts = clause_cuts(text, start, end)
-    clause_tokens = [keep & set(tokenize(text[a:b])) for a, b in zip(cuts, cuts[1:])]
-    best, span = -1.0, (start, min(end, start + limit))
-    for i in range(len(cuts) - 1):
-        covered: set[str] = set()
-        for j in range(i + 1, len(cuts)):
-            a, b = cuts[i], cuts[j]
-            if b - a > limit:
-                break
-            covered |= clause_tokens[j - 1]
-            score = len(covered) + 0.001 * (b - a)
-            if score > best:
-                best, span = score, (a, b)
-    a, b = span
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
 
 
 @dataclass(frozen=True)
@@ -659,28 +475,3 @@ class Composer:
     def _abstain(self, question: str, hits: Sequence[Hit], confidence: float, qtype: str, features: dict) -> Answer:
         related = tuple(self._source(h) for h in hits[:2] if h.score > 0)
         return Answer(question, True, round(confidence, 4), (), (), related, qtype, features)
-
-
-# --- calibration -----------------------------------------------------------------------------------
-
-FEATURES = ["coverage", "bigram_coverage", "typed", "fused", "lexical", "dense", "dense_sentence", "missing_idf",
-            "qtype_known", "scorer", "paragraph_coverage", "rarest_missing", "title_coverage"]
-DEFAULT_CALIBRATION = {
-    "weights": {"coverage": 4.0, "bigram_coverage": 3.0, "typed": 0.5, "fused": 0.5, "lexical": 0.0, "dense": 2.0,
-                "missing_idf": -4.0, "qtype_known": 0.0},
-    "bias": -5.0,
-    "threshold": 0.5,
-}
-
-
-def load_calibration(path: Path = CALIBRATION) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return DEFAULT_CALIBRATION
-
-
-def calibrated(features: dict, calibration: dict) -> float:
-    """Logistic model over the evidence features → probability that the quote answers the question."""
-    z = calibration.get("bias", 0.0) + sum(w * float(features.get(k, 0.0)) for k, w in calibration["weights"].items())
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

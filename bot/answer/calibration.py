@@ -1,0 +1,31 @@
+"""Calibrated abstention: a logistic model over the best candidate's evidence → the chance it answers."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+CALIBRATION = Path(__file__).parent.parent / "calibration.json"
+
+FEATURES = ["coverage", "bigram_coverage", "typed", "fused", "lexical", "dense", "dense_sentence", "missing_idf",
+            "qtype_known", "scorer", "paragraph_coverage", "rarest_missing", "title_coverage"]
+DEFAULT_CALIBRATION = {
+    "weights": {"coverage": 4.0, "bigram_coverage": 3.0, "typed": 0.5, "fused": 0.5, "lexical": 0.0, "dense": 2.0,
+                "missing_idf": -4.0, "qtype_known": 0.0},
+    "bias": -5.0,
+    "threshold": 0.5,
+}
+
+
+def load_calibration(path: Path = CALIBRATION) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return DEFAULT_CALIBRATION
+
+
+def calibrated(features: dict, calibration: dict) -> float:
+    """Logistic model over the evidence features → probability that the quote answers the question."""
+    z = calibration.get("bias", 0.0) + sum(w * float(features.get(k, 0.0)) for k, w in calibration["weights"].items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer import Answer, Composer
+from bot.answer.question import analyse, state_query
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
@@ -18,6 +19,7 @@ from embeddings.textnorm import strip_controls
 from embeddings.warm import Warmer, available_bytes, default_budget, files_by_heat, warm
 
 RETRIEVE_K = 8
+STATE_K = 6  # extra hits a status or timeline question takes from its state query
 
 
 def step_hook(settings: Settings):
@@ -132,12 +134,19 @@ class Engine:
             raise QuestionError(f"question longer than {self.settings.max_question_chars} characters", "too_long")
         return q
 
-    def ask(self, question: str) -> Answer:
+    def answer(self, question: str) -> Answer:
+        """The one answering path (CLI, chat, eval, benchmarks): retrieve, then compose the question's answer form."""
         q = self.check_question(question)
         loaded = self.loaded  # one generation for the whole question, even if a swap happens meanwhile
         qv = loaded.searcher.query_vector(q)
         hits = loaded.searcher.search(q, k=RETRIEVE_K, query_vector=qv)
+        extra = state_query(analyse(q), list(loaded.composer.question_terms(q)[1]))
+        if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
+            seen = {h.passage.id for h in hits}
+            hits += [h for h in loaded.searcher.search(extra, k=RETRIEVE_K) if h.passage.id not in seen][:STATE_K]
         return loaded.composer.compose(q, hits, qv)
+
+    ask = answer
 
 
 PREPARE_ROWS = 5_000  # an index this small has every passage's derived data prepared (see Composer.prepare)

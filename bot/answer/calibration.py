@@ -29,3 +29,10 @@ def calibrated(features: dict, calibration: dict) -> float:
     """Logistic model over the evidence features → probability that the quote answers the question."""
     z = calibration.get("bias", 0.0) + sum(w * float(features.get(k, 0.0)) for k, w in calibration["weights"].items())
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def thresholds(calibration: dict, kind: str) -> tuple[float, float]:
+    """(answer, hedge) thresholds for a question kind: at or above the first the answer is direct; between the
+    two it is given as the nearest evidence, with a hedge; below the second the bot abstains."""
+    answer = calibration.get("thresholds", {}).get(kind, calibration.get("threshold", 0.5))
+    return answer, min(answer, calibration.get("hedges", {}).get(kind, answer))

@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
-from bot.answer.calibration import calibrated, load_calibration
+from bot.answer.calibration import calibrated, load_calibration, thresholds
+from bot.answer.dates import event_date
 from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _words, clause_cuts, clause_window,
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
-from bot.answer.model import Answer, Quote, Source
-from bot.answer.question import focus_words, question_type
+from bot.answer.forms import ANNOUNCES, MAX_FORM_QUOTES, Option, choose, form_bonus
+from bot.answer.model import Answer, Note, Quote, Source
+from bot.answer.question import SCOPE_WORDS, Question, analyse, focus_words, question_type
 from embeddings.index import Index
 from embeddings.search import Hit
 
@@ -29,6 +31,9 @@ class Candidate:
     end: int
     features: dict
     score: float = 0.0
+    bonus: float = 0.0  # what the form added to the lookup scorer's logit
+    role: str = "answer"
+    event: str | None = None  # the date of what it reports, where the form needs one
 
     @property
     def coverage(self) -> float:
@@ -240,7 +245,8 @@ class Composer:
 
     def question_terms(self, question: str) -> tuple[str, dict[str, float], dict[str, float]]:
         """(question type, idf of its words, idf of its Han bigrams): computed once per question."""
-        q_tokens = self.tokenizer.query_tokens(question)
+        q_tokens = [t for t in self.tokenizer.query_tokens(question) if t not in SCOPE_WORDS
+                    and not (t.startswith("#") and any(t[1:] in w for w in SCOPE_WORDS))]
         words, bigrams = _words(q_tokens), _bigrams(q_tokens)
         idf = self.idfs([*words, *bigrams])
         return question_type(question), {t: idf[t] for t in words}, {t: idf[t] for t in bigrams}
@@ -373,11 +379,13 @@ class Composer:
         return (cos / np.where(norms > 0, norms, 1.0).astype(np.float64)).tolist()
 
     def compose(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None) -> Answer:
+        asked = analyse(question)
         terms = self.question_terms(question)
         qtype, q_words, _ = terms
         cands = self.candidates(question, hits, query_vector, terms)
         if not cands:
-            return self._abstain(question, hits, 0.0, qtype, {"reason": "no hits or no content words"})
+            return self._abstain(asked, hits, 0.0, qtype, {"reason": "no hits or no content words"}, q_words)
+        cands = self.reranked(asked, cands)
         best = cands[0]
         features = {
             "coverage": best.features["coverage"],
@@ -391,7 +399,8 @@ class Composer:
             "missing_idf": self._missing_mass(q_words),
             "qtype_known": 0.0 if qtype == "other" else 1.0,
             **self._paragraph_evidence(q_words, best.hit),
-            "scorer": 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best.score)))),
+            "scorer": 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best.score - best.bonus)))),
+            "form_bonus": best.bonus,
         }
         alternatives: list[str] = []
         taken: list[tuple[str, int, int, int]] = []
@@ -406,10 +415,78 @@ class Composer:
         # Kept for evaluation: what would be quoted, even when the answer is withheld.
         features["alternatives"] = alternatives
         confidence = calibrated(features, self.calibration)
-        if confidence < self.calibration.get("threshold", 0.5):
-            return self._abstain(question, hits, confidence, qtype, features)
-        chosen = self._choose(best, cands)
-        return self._answer(question, chosen, confidence, qtype, features)
+        threshold, hedge = thresholds(self.calibration, asked.kind)
+        if confidence < hedge:
+            return self._abstain(asked, hits, confidence, qtype, features, q_words)
+        note = None
+        if confidence < threshold:
+            chosen, note = [best], Note("hedge")
+        elif asked.kind == "fact" or asked.kind in ("why", "how", "said", "compare") and asked.scope != "latest":
+            chosen = self._choose(best, cands)
+        else:
+            chosen, note = self._form(asked, cands)
+        return self._answer(asked, chosen, confidence, qtype, features, note, hits)
+
+    def reranked(self, asked: Question, cands: list[Candidate]) -> list[Candidate]:
+        """The candidates with the bonus their wording earns for the question's kind, best first."""
+        out = []
+        for c in cands:
+            norm = self.canonical(self.index.paragraph(c.hit.passage).text[c.start:c.end])
+            bonus = form_bonus(asked, norm, c.hit.passage.kind == "table_row")
+            out.append(replace(c, score=c.score + bonus, bonus=bonus) if bonus else c)
+        out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
+        return out
+
+    def _form(self, asked: Question, cands: list[Candidate]) -> tuple[list[Candidate], Note | None]:
+        """The quotes of the question's answer form (status, timeline, event, list), in their order and roles."""
+        by_key: dict[tuple, Candidate] = {}
+        options = []
+        for c in cands[:60]:
+            key = (c.hit.passage.doc_id, c.hit.passage.paragraph, c.start, c.end)
+            if key in by_key:
+                continue
+            by_key[key] = c
+            text = self.index.paragraph(c.hit.passage).text[c.start:c.end]
+            published = self.index.document(c.hit.passage).date
+            options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published),
+                                  c.hit.passage.kind == "table_row"))
+        if asked.kind == "list" and asked.scope != "latest":
+            return self._list(cands, options), None
+        picked, note = choose(asked, options)
+        chosen = [replace(by_key[o.key], role=o.role, event=o.event or o.published) for o in picked]
+        return chosen, (Note(note) if note else None)
+
+    def _list(self, cands: list[Candidate], options: list[Option]) -> list[Candidate]:
+        """The best enumeration; when it announces what follows ('如下：'), the paragraphs that follow too."""
+        best = cands[0]
+        out = [best]
+        if ANNOUNCES.search(options[0].norm) if options else False:
+            doc = self.index.document(best.hit.passage)
+            for para in doc.paragraphs[best.hit.passage.paragraph + 1:best.hit.passage.paragraph + MAX_FORM_QUOTES]:
+                if not para.text.strip():
+                    continue
+                a, b = para.sentences[0] if para.sentences else (0, len(para.text))
+                if b - a > MAX_QUOTE_CHARS:
+                    b = a + len(para.text[a:a + MAX_QUOTE_CHARS].rsplit("；", 1)[0]) if "；" in para.text[a:a + MAX_QUOTE_CHARS] else a + MAX_QUOTE_CHARS
+                passage = self._following(best.hit.passage, para.index, a)
+                if passage is None:
+                    break
+                hit = replace(best.hit, passage=passage, corroborating=())
+                out.append(replace(best, hit=hit, start=a, end=b, role="answer"))
+        return out
+
+    def _following(self, passage, paragraph: int, offset: int):
+        """The live passage of the same document holding `offset` of a later paragraph (passages of one
+        document are adjacent rows, in order), or None."""
+        for row in range(passage.row + 1, min(self.index.rows, passage.row + 40)):
+            if not self.index.live[row]:
+                return None
+            p = self.index.passage(row)
+            if p.doc_id != passage.doc_id or p.paragraph > paragraph:
+                return None
+            if p.paragraph == paragraph and p.start <= offset < p.end:
+                return p
+        return None
 
     def _paragraph_evidence(self, q_words: dict[str, float], hit: Hit) -> dict:
         """How much of the question the quoted paragraph covers, and the rarest word it lacks.
@@ -462,16 +539,35 @@ class Composer:
                       hit.passage.paragraph, doc.source,
                       tuple(dict.fromkeys(self.index.document(p).title for p in hit.corroborating)))
 
-    def _answer(self, question: str, chosen: list[Candidate], confidence: float, qtype: str, features: dict) -> Answer:
+    def _answer(self, asked: Question, chosen: list[Candidate], confidence: float, qtype: str, features: dict,
+                note: Note | None, hits: Sequence[Hit]) -> Answer:
         sources: list[Source] = []
         quotes = []
+        role = "context" if note is not None and note.key == "hedge" else None
         for c in chosen:
             para = self.index.paragraph(c.hit.passage)
-            quotes.append(Quote(para.text[c.start:c.end], c.hit.passage, c.start, c.end, round(c.score, 4), c.coverage))
+            text = para.text[c.start:c.end]
+            date = c.event or event_date(text, self.index.document(c.hit.passage).date) or self.index.document(c.hit.passage).date
+            quotes.append(Quote(text, c.hit.passage, c.start, c.end, round(c.score, 4), c.coverage, date, role or c.role))
             if not any(s.doc_id == c.hit.passage.doc_id and s.paragraph == c.hit.passage.paragraph for s in sources):
                 sources.append(self._source(c.hit))
-        return Answer(question, False, round(confidence, 4), tuple(quotes), tuple(sources), (), qtype, features)
+        return Answer(asked.text, False, round(confidence, 4), tuple(quotes), tuple(sources), (), qtype, features,
+                      asked.kind, note, asked.script, tuple(hits))
 
-    def _abstain(self, question: str, hits: Sequence[Hit], confidence: float, qtype: str, features: dict) -> Answer:
+    def _abstain(self, asked: Question, hits: Sequence[Hit], confidence: float, qtype: str, features: dict,
+                 q_words: dict[str, float]) -> Answer:
         related = tuple(self._source(h) for h in hits[:2] if h.score > 0)
-        return Answer(question, True, round(confidence, 4), (), (), related, qtype, features)
+        return Answer(asked.text, True, round(confidence, 4), (), (), related, qtype, features, asked.kind,
+                      self._not_found(asked, hits, q_words), asked.script, tuple(hits))
+
+    def _not_found(self, asked: Question, hits: Sequence[Hit], q_words: dict[str, float]) -> Note:
+        """What the articles lack, in the question's own words: its rarest word none of the hits holds,
+        else its topic (a name, or its rarest word) and what was asked of it."""
+        held = frozenset().union(*[self.paragraph_keys(h.passage) for h in hits[:3]]) if hits else frozenset()
+        ranked = sorted(q_words, key=lambda t: (-q_words[t], t))
+        keys = dict(zip(ranked, self.keys(ranked)))
+        absent = [t for t in ranked if keys[t] not in held and len(t) > 1]
+        if absent:
+            return Note("not_found", topic=absent[0])
+        topic = asked.entities[0] if asked.entities else (ranked[0] if ranked else "")
+        return Note("not_answered", topic=topic, what=asked.kind if asked.kind != "fact" else asked.slot)

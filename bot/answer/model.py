@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from embeddings.passages import Passage
 
 
+@dataclass(frozen=True)
+class Note:
+    """The bot's own words about an answer, worded by the renderer in the reader's script."""
+
+    key: str  # hedge | changed | sequence | not_found | not_answered
+    topic: str = ""  # a word of the question (what was not found)
+    what: str = ""  # what was asked of it: a question kind or a fact slot
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -18,6 +26,8 @@ class Quote:
     end: int
     score: float
     coverage: float
+    date: str | None = None  # the date of what it reports: the sentence's own, else the article's
+    role: str = "answer"  # answer | earlier | conflicting | context
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,10 @@ class Answer:
     related: tuple[Source, ...] = ()  # "possibly related" passages, only when abstaining
     qtype: str = "other"
     features: dict = field(default_factory=dict, compare=False)
+    kind: str = "fact"  # what the question asks for (bot.answer.question.KINDS)
+    note: Note | None = None  # how to read the quotes (a hedge, a change over time) or what was not found
+    script: str = "simplified"  # the reader's script, for the bot's own words
+    hits: tuple = field(default=(), compare=False, repr=False)  # what retrieval returned (for eval)
 
     def source_number(self, quote: Quote) -> int:
         for i, s in enumerate(self.sources, 1):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from embeddings.textnorm import normalize
+from embeddings.textnorm import normalize, to_simplified
 
 _QTYPES = [
     ("reason", re.compile(r"为什么|为何|什么原因|原因是|因何|怎么会")),
@@ -37,3 +38,87 @@ def question_type(question: str) -> str:
         if pattern.search(q):
             return name
     return "other"
+
+
+# --- the kind of answer a question asks for ------------------------------------------------------
+
+KINDS = ("fact", "why", "how", "status", "timeline", "compare", "list", "said", "event")
+
+_DATE_MENTION = re.compile(r"(?:\d{2,4}年)?\d{1,2}月\d{1,2}[日号]|\d{4}年\d{1,2}月(?!\d)|(?:\d{2,4}年)?[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}[日号]")
+# Checked in this order: the first that fits names the kind.
+_KIND_PATTERNS = [
+    ("timeline", re.compile(r"时间线|时间表|经过|历程|演变|来龙去脉|始末|怎么变|如何变|变化|怎样变|前后|先后|一步步|过程")),
+    ("event", re.compile(rf"(?:{_DATE_MENTION.pattern}|那天|当天|这天)[^，,。？?]{{0,8}}(?:发生了?什么|有什么事|怎么了|出了什么事|什么事)")),
+    ("compare", re.compile(r"区别|差别|差异|不同|异同|相比|比较|对比|哪个(?:更|比较)|比.{1,12}(?:快|慢|强|弱|高|低|多|少|大|小|好|差|贵|便宜)|一样吗|相同吗")),
+    ("said", re.compile(r"说了?什么|怎么说|如何说|说法|表示了?什么|怎么回应|如何回应|回应了?什么|有何回应|怎么回答|答复|怎么评价|如何评价|怎么看|如何看|看法|态度|评论|立场|声明了?什么|谈到|说过")),
+    ("why", re.compile(r"为什么|为何|为啥|什么原因|原因|因何|怎么会|何故|动机|目的是|出于什么|凭什么|理由")),
+    ("list", re.compile(r"哪些|哪几|有什么.{0,6}(?:条件|措施|公司|企业|产品|国家|人|要求|限制|规定|内容|条款|特点)|包括什么|包含什么|分别|几类|几种|几项|列举|名单|清单")),
+    ("how", re.compile(r"怎么|如何|怎样|通过什么|用什么方式|以什么方式|什么办法|什么手段|方法")),
+    ("status", re.compile(r"现在|目前|如今|眼下|最新|最近|最后|现状|进展|了吗|了没|了没有|还能|还可以|还在|还是|是否已|有没有被|被禁|禁止了?吗|允许.{0,10}吗|批准.{0,10}吗|能不能|能否|可以.{0,12}吗|能.{0,12}吗|会不会|放行")),
+]
+_LATEST = re.compile(r"现在|目前|如今|眼下|最新|最近|最后|现状|进展|了吗|了没|还能|还可以|还在|是否已")
+# Words that say when the reader wants the news, not what it is about: left out of the search terms.
+SCOPE_WORDS = frozenset({"现在", "目前", "如今", "眼下", "最新", "现状", "进展", "时间线", "时间表", "经过", "历程", "始末"})
+# What a state question is about whatever the topic: searched for beside the question's names.
+STATE_WORDS = "批准 允许 禁止 放行 叫停 进口 出口 许可 禁令"
+_SEQUENCE = re.compile(r"时间线|时间表|经过|历程|演变|来龙去脉|始末|变化|过程|先后|一步步")
+_SPEECH_Q = re.compile(r"说了?什么|怎么说|如何说|表示|回应|回答|答复|评价|怎么看|如何看|看法|态度|评论|立场|声明|谈到|说过")
+_SIDES = re.compile(r"和|与|跟|同|及|对比|相比|比起|比")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.\-]*[0-9A-Za-z]|[0-9]+[A-Za-z][A-Za-z0-9]*")
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question asks for: its kind, the fact slot of a lookup, its topic, its time scope and script."""
+
+    text: str
+    kind: str  # one of KINDS
+    slot: str  # the answer type of a lookup: date, number, person, place, reason, other
+    entities: tuple[str, ...]  # names in it (H200, Blackwell): what the answer must be about
+    scope: str  # "latest": the newest evidence first; "sequence": events in order; "any"
+    script: str  # "traditional" or "simplified": the reader's own, for the bot's words
+    date: str | None = None  # the date an event question asks about, as written ("1月23日")
+    speaker: str | None = None  # whose words a what-said question asks for
+    sides: tuple[str, ...] = ()  # the two things a comparison holds side by side
+
+
+def analyse(text: str) -> Question:
+    """The typed reading of a question (pure: patterns only, no corpus)."""
+    q = normalize(text)
+    kind = next((name for name, pattern in _KIND_PATTERNS if pattern.search(q)), "fact")
+    date = _DATE_MENTION.search(q)
+    if kind == "fact" and date and re.search(r"什么|怎么了|啥", q) and not re.search(r"谁|多少|哪", q):
+        kind = "event"
+    scope = "sequence" if kind == "timeline" else "latest" if (kind == "status" or _LATEST.search(q)) else "any"
+    return Question(
+        text=text, kind=kind, slot=question_type(text), entities=tuple(dict.fromkeys(_NAME.findall(text))),
+        scope=scope, script="traditional" if to_simplified(text) != text else "simplified",
+        date=date.group(0) if date else None, speaker=_speaker(q) if kind == "said" else None,
+        sides=_sides(q) if kind == "compare" else ())
+
+
+def state_query(asked: Question, words: list[str]) -> str | None:
+    """For status and timeline questions about named things: the names and the question's own words with the
+    vocabulary of permission and ban, so reports of each state are retrieved whichever verb the reader used."""
+    if asked.kind not in ("status", "timeline") or not asked.entities:
+        return None
+    return " ".join([*asked.entities, *words, STATE_WORDS])
+
+
+def _speaker(q: str) -> str | None:
+    """'卢特尼克说了什么' → '卢特尼克'; '商务部对美国批准h20销售怎么回应' → '商务部'."""
+    m = _SPEECH_Q.search(q)
+    head = q[: m.start()] if m else q
+    head = re.split(r"对|就|关于|针对", head, maxsplit=1)[0]
+    head = re.sub(r"[，,？?。！!\s]|是|怎么|如何|又|都|还|曾", "", head)
+    return head or None
+
+
+def _sides(q: str) -> tuple[str, ...]:
+    """'h20和h200有什么区别' → ('h20', 'h200'): the two things compared, where the question names both."""
+    body = re.split(r"有什么|有何|有哪些|的区别|的差别|的不同|相比|比较|哪个|一样|相同|之间|[？?]", q)[0]
+    parts = [p.strip("的 ") for p in _SIDES.split(body, maxsplit=1)]
+    if len(parts) == 2 and all(parts):
+        right = re.split(r"快|慢|强|弱|高|低|多|少|大|小|好|差|贵|便宜", parts[1])[0] or parts[1]
+        return parts[0], right
+    return ()

@@ -1,0 +1,143 @@
+"""Answer forms: which quotes, in which order and role, a question of each kind gets (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bot.answer.question import Question
+
+MAX_FORM_QUOTES = 5
+
+# What a sentence must carry to answer each kind (matched on folded text).
+REASON_CUES = re.compile(r"因为|由于|为了|是为|旨在|担心|担忧|动机|原因|因此|所以|以免|以便|出于|鉴于|为遏制|为维护|为符合|目的|导致|源于|在于|驱动")
+MEANS_CUES = re.compile(r"通过|借助|利用|采取|采用|依据|依照|按照|以.{1,8}方式|方式|办法|手段|措施|途径|渠道")
+SPEECH_CUES = re.compile(r"表示|称|说|指出|认为|强调|回应|透露|警告|声明|坦言|直言|提到|指|写道|呼吁|质疑|批评|宣布")
+COMPARE_CUES = re.compile(r"倍|比|高于|低于|多于|少于|相当|差距|相比|超过|超越|不如|领先|落后|快|慢|区别|差异|不同|对标|代差|鸿沟")
+STATE_CUES = re.compile(r"批准|允许|禁止|不允许|放行|叫停|获准|许可|禁令|解禁|禁运|限制|管制|恢复|取消|暂停|入境|进口|出口|不得|准入")
+ASKED_BACK = re.compile(r"请问|记者问|有记者问|[？?]\s*$")
+ANNOUNCES = re.compile(r"[：:]\s*$|如下|以下几|包括以下|以下[^，。]{0,6}[：:]")
+ENUMERATION = re.compile(r"、.+、|；.+；|[：:].+[、；,，].+")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A candidate quote as the forms see it: where it is, what it says, when, and how good it is."""
+
+    key: tuple[str, int, int, int]  # (doc id, paragraph, start, end)
+    text: str
+    norm: str  # folded text
+    score: float  # the lookup scorer's logit plus the form's bonus
+    published: str | None  # the article's date
+    event: str | None  # the date the sentence gives for what it reports
+    table_row: bool = False
+    role: str = "answer"
+
+    @property
+    def doc(self) -> str:
+        return self.key[0]
+
+    @property
+    def date(self) -> str | None:
+        return self.event or self.published
+
+
+def form_bonus(question: Question, norm: str, table_row: bool = False) -> float:
+    """What a sentence's wording adds for the question's kind: a lookup scorer cannot see that 'why' wants a
+    cause and 'what did X say' the speaker's own words. A sentence that asks a question answers none."""
+    bonus = -3.0 if ASKED_BACK.search(norm) else 0.0
+    kind = question.kind
+    if kind == "why" and REASON_CUES.search(norm):
+        bonus += 1.0
+    elif kind == "how" and MEANS_CUES.search(norm):
+        bonus += 0.6
+    elif kind == "said":
+        if SPEECH_CUES.search(norm) or "“" in norm or "「" in norm:
+            bonus += 0.8
+        if question.speaker and question.speaker in norm:
+            bonus += 1.2
+    elif kind == "compare":
+        if question.sides and all(s in norm for s in question.sides):
+            bonus += 1.0
+        if COMPARE_CUES.search(norm):
+            bonus += 0.6
+    elif kind == "list":
+        if ENUMERATION.search(norm) or table_row:
+            bonus += 0.8
+        if ANNOUNCES.search(norm):
+            bonus += 0.4
+    elif kind == "event" and question.date:
+        if question.date.replace("号", "日") in norm.replace("号", "日"):
+            bonus += 2.5
+    elif kind in ("status", "timeline"):
+        if STATE_CUES.search(norm):
+            bonus += 0.5
+    return bonus
+
+
+def _apart(chosen: list[Option], o: Option) -> bool:
+    """Not overlapping any chosen quote of the same paragraph."""
+    return not any(c.key[:2] == o.key[:2] and c.key[2] < o.key[3] and o.key[2] < c.key[3] for c in chosen)
+
+
+def _pool(options: list[Option], margin: float) -> list[Option]:
+    best = options[0].score
+    out: list[Option] = []
+    for o in options:
+        if o.score >= best - margin and _apart(out, o):
+            out.append(o)
+    return out
+
+
+def choose(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
+    """The quotes for the question's kind, with their roles, and a note on how to read them (or None).
+
+    `options` are best first. Lookups keep the best quote (and corroboration chosen elsewhere); status
+    questions lead with the newest evidence and keep older reports dated; timelines put events in order."""
+    if not options:
+        return [], None
+    if question.scope == "latest":
+        return _latest(options)
+    if question.kind == "timeline":
+        return _timeline(options)
+    if question.kind == "event":
+        same_day = [o for o in _pool(options, 2.5) if question.date and _mentions(o.norm, question.date)]
+        return (same_day[:3] or options[:1]), None
+    return [options[0]], None
+
+
+def _mentions(norm: str, date: str) -> bool:
+    return date.replace("号", "日") in norm.replace("号", "日")
+
+
+def _latest(options: list[Option]) -> tuple[list[Option], str | None]:
+    """The newest strong evidence first; older reports from other articles follow, dated, as 'earlier'."""
+    pool = [o for o in _pool(options, 1.5) if o.date]
+    if len({o.date[:10] for o in pool}) < 2:
+        return [options[0]], None
+    pool.sort(key=lambda o: (o.date, o.score), reverse=True)
+    newest = pool[0]
+    chosen, docs = [newest], {newest.doc}
+    for o in pool[1:]:
+        if o.doc not in docs and o.date < newest.date and len(chosen) < 3:
+            chosen.append(replace(o, role="earlier"))
+            docs.add(o.doc)
+    note = "changed" if len(chosen) > 1 else None
+    return chosen, note
+
+
+def _timeline(options: list[Option]) -> tuple[list[Option], str | None]:
+    """Up to five dated events in the order they happened."""
+    pool = [o for o in _pool(options, 2.5) if o.date]
+    picked: list[Option] = []
+    seen_dates: set[str] = set()
+    for o in pool:  # best first, one quote a date
+        if o.date not in seen_dates:
+            picked.append(o)
+            seen_dates.add(o.date)
+        if len(picked) == MAX_FORM_QUOTES:
+            break
+    if len(picked) < 2:
+        return [options[0]], None
+    picked.sort(key=lambda o: (o.date, -o.score))
+    return picked, "sequence"

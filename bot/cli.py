@@ -52,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8443, help="port the webhook server binds (default 8443)")
     p.set_defaults(run=cmd_serve)
 
-    p = sub.add_parser("eval", help="measure retrieval, quoting and abstention on a SQuAD-format set")
-    p.add_argument("file", type=Path, help="e.g. ../shared/datasets/drcd_dev.json")
+    p = sub.add_parser("eval", help="measure quoting and abstention on a SQuAD-format set or reader-question sets")
+    p.add_argument("file", type=Path, nargs="+",
+                   help="e.g. ../shared/datasets/drcd_dev.json, or benchmarks/reader/*.json (measured together)")
     p.add_argument("--limit", type=int, help="questions from each half (indexed / held out); default all")
     p.add_argument("--encoder", help="'use' (default), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -127,20 +128,39 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.datasets import DatasetError
     from bot.evaluate import run_eval, summarise
+    from bot.readerset import is_reader_set
 
-    if not args.file.is_file():
-        raise ConfigError(f"dataset not found: {args.file}")
+    for f in args.file:
+        if not f.is_file():
+            raise ConfigError(f"dataset not found: {f}")
     try:
-        ds, records, build_s, passages = run_eval(args.file, settings, limit=args.limit, progress=sys.stderr.isatty())
+        if all(is_reader_set(f) for f in args.file):
+            from bot.reader_eval import run_reader_eval, summarise_reader
+
+            sets, records, build_s, passages = run_reader_eval(args.file, settings, limit=args.limit,
+                                                               progress=sys.stderr.isatty())
+            summary = summarise_reader(records)
+            summary.update({"dataset": "+".join(s.name for s in sets), "index build s": round(build_s, 2),
+                            "passages": passages})
+        elif len(args.file) == 1:
+            ds, records, build_s, passages = run_eval(args.file[0], settings, limit=args.limit,
+                                                      progress=sys.stderr.isatty())
+            summary = summarise(records)
+            summary.update({"dataset": ds.name, "index build s": round(build_s, 2), "passages": passages})
+        else:
+            raise ConfigError("several files are measured together only when all are reader-question sets")
     except DatasetError as exc:
         raise ConfigError(str(exc)) from None
-    summary = summarise(records)
-    summary.update({"dataset": ds.name, "index build s": round(build_s, 2), "passages": passages})
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
         for key, value in summary.items():
-            print(f"{key:>24}: {value:.3f}" if isinstance(value, float) else f"{key:>24}: {value}")
+            if key == "per kind":
+                for kind, row in value.items():
+                    print(f"{kind:>24}: {row['n']:3d} answerable, right {row['right']:.3f}, peer {row['peer']:.3f},"
+                          f" abstained {row['abstained']:.3f}")
+            else:
+                print(f"{key:>24}: {value:.3f}" if isinstance(value, float) else f"{key:>24}: {value}")
     return 0
 
 

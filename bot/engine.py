@@ -10,16 +10,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer import Answer, Composer
-from bot.answer.question import analyse, state_query
+from bot.answer.question import analyse, holds_names, state_query
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
 from embeddings.search import Searcher, SearcherSlot
-from embeddings.textnorm import strip_controls
+from embeddings.textnorm import normalize, strip_controls
 from embeddings.warm import Warmer, available_bytes, default_budget, files_by_heat, warm
 
 RETRIEVE_K = 8
-STATE_K = 6  # extra hits a status or timeline question takes from its state query
+STATE_K = 12  # extra hits a status or timeline question takes from its state query (those naming its names)
+STATE_SEARCH_K = 24
 
 
 def step_hook(settings: Settings):
@@ -140,10 +141,12 @@ class Engine:
         loaded = self.loaded  # one generation for the whole question, even if a swap happens meanwhile
         qv = loaded.searcher.query_vector(q)
         hits = loaded.searcher.search(q, k=RETRIEVE_K, query_vector=qv)
-        extra = state_query(analyse(q), list(loaded.composer.question_terms(q)[1]))
+        asked = analyse(q)
+        extra = state_query(asked, list(loaded.composer.question_terms(q)[1]))
         if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
             seen = {h.passage.id for h in hits}
-            hits += [h for h in loaded.searcher.search(extra, k=RETRIEVE_K) if h.passage.id not in seen][:STATE_K]
+            hits += [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K) if h.passage.id not in seen
+                     and holds_names(asked, normalize(h.passage.text))][:STATE_K]
         return loaded.composer.compose(q, hits, qv)
 
     ask = answer

@@ -14,7 +14,14 @@ MESSAGES = {
     "abstain": ("资料中没有能回答这个问题的内容。", "資料中沒有能回答這個問題的內容。"),
     "related": ("可能相关（不是答案）：", "可能相關（不是答案）："),
     "sources": ("来源：", "來源："),
-    "confidence": ("可信度", "可信度"),
+    "direct": ("直接回答", "直接回答"),
+    "partial": ("部分相关", "部分相關"),
+    "note_hedge": ("资料没有直接说明；最相关的是：", "資料沒有直接說明；最相關的是："),
+    "note_changed": ("报道随时间有变化：最新的在前，较早的报道标明了日期。", "報導隨時間有變化：最新的在前，較早的報導標明了日期。"),
+    "note_sequence": ("按事件发生的时间排列：", "按事件發生的時間排列："),
+    "note_not_found": ("资料中没有提到「{topic}」。", "資料中沒有提到「{topic}」。"),
+    "note_not_answered": ("资料中没有直接回答「{topic}」的{what}。", "資料中沒有直接回答「{topic}」的{what}。"),
+    "earlier": ("较早", "較早"),
     "date_unknown": ("日期不详", "日期不詳"),
     "empty": ("请输入一个问题。", "請輸入一個問題。"),
     "too_long": ("问题太长了，请缩短到 {limit} 个字以内。", "問題太長了，請縮短到 {limit} 個字以內。"),
@@ -59,6 +66,11 @@ MESSAGES = {
 }
 
 TELEGRAM_LIMIT = 4096
+# What a refusal says was asked, by question kind or fact slot.
+ASKED = {"why": ("原因", "原因"), "how": ("做法", "做法"), "status": ("最新情况", "最新情況"), "timeline": ("经过", "經過"),
+         "compare": ("比较", "比較"), "list": ("清单", "清單"), "said": ("说法", "說法"), "event": ("事件", "事件"),
+         "date": ("时间", "時間"), "number": ("数字", "數字"), "person": ("人物", "人物"), "place": ("地点", "地點"),
+         "reason": ("原因", "原因")}
 
 
 def is_traditional(text: str) -> bool:
@@ -80,6 +92,27 @@ def prefers_traditional(text: str, language_code: str | None) -> bool:
         return True
     code = (language_code or "").lower()
     return code in {"zh-hant", "zh-tw", "zh-hk", "zh-mo"} or code.startswith("zh-hant")
+
+
+def note_text(answer: Answer, traditional: bool | None = None) -> str | None:
+    """The answer's note in the bot's words, in the reader's script (None when it has none)."""
+    note = answer.note
+    if note is None:
+        return None
+    trad = answer.script == "traditional" if traditional is None else traditional
+    what = ASKED.get(note.what, ("内容", "內容"))[1 if trad else 0]
+    return message(f"note_{note.key}", traditional=trad, topic=note.topic, what=what)
+
+
+def quote_label(answer: Answer, quote) -> str:
+    """What leads a quote: its date when the answer shows several or a dated form, and 'earlier' for older reports."""
+    dated = len(answer.quotes) > 1 or answer.kind in ("status", "timeline", "event")
+    parts = []
+    if quote.role == "earlier":
+        parts.append(message("earlier", traditional=answer.script == "traditional"))
+    if dated and quote.date:
+        parts.append(quote.date)
+    return " ".join(parts)
 
 
 def source_json(n: int, s: Source, seeds_dir: Path) -> dict:
@@ -104,8 +137,11 @@ def answer_json(answer: Answer, seeds_dir: Path) -> dict:
         "question": answer.question,
         "abstained": answer.abstained,
         "confidence": answer.confidence,
+        "kind": answer.kind,
+        "note": note_text(answer),
         "answer": [
-            {"quote": q.text, "source": answer.source_number(q), "start": q.start, "end": q.end}
+            {"quote": q.text, "source": answer.source_number(q), "start": q.start, "end": q.end,
+             "date": q.date, "role": q.role}
             for q in answer.quotes
         ],
         "sources": [source_json(i, s, seeds_dir) for i, s in enumerate(answer.sources, 1)],
@@ -127,24 +163,25 @@ def answer_text(answer: Answer) -> str:
     q = answer.question
     lines = []
     if answer.abstained:
-        lines.append(message("abstain", q))
+        lines.append(note_text(answer) or message("abstain", q))
         if answer.related:
             lines += ["", message("related", q)]
             for s in answer.related:
                 lines.append(f"  · {excerpt(s.passage)}")
                 lines.append(f"    {citation(s, q)}")
         return "\n".join(lines)
+    if answer.note is not None:
+        lines.append(note_text(answer))
     for quote in answer.quotes:
         n = answer.source_number(quote)
-        date = answer.sources[n - 1].date
-        prefix = f"{date}  " if len(answer.quotes) > 1 and date else ""
-        lines.append(f"{prefix}「{quote.text}」[{n}]")
+        label = quote_label(answer, quote)
+        lines.append(f"{label + '  ' if label else ''}「{quote.text}」[{n}]")
     lines += ["", message("sources", q)]
     for i, s in enumerate(answer.sources, 1):
         lines.append(f"  [{i}] {citation(s, q)}")
         if s.corroborating:
             lines.append(f"      {message('also_reported', q)}{'；'.join(s.corroborating)}")
-    lines.append(f"({message('confidence', q)} {answer.confidence:.2f})")
+    lines.append(f"({message('partial' if answer.note is not None and answer.note.key == 'hedge' else 'direct', q)})")
     return "\n".join(lines)
 
 
@@ -172,18 +209,18 @@ def answer_html(answer: Answer) -> list[str]:
     """The answer as HTML blocks: quotes with citation markers, then the source list."""
     trad = is_traditional(answer.question)
     if answer.abstained:
-        blocks = [esc(message("abstain", traditional=trad))]
+        blocks = [esc(note_text(answer, trad) or message("abstain", traditional=trad))]
         if answer.related:
             lines = [f"<i>{esc(message('related', traditional=trad))}</i>"]
             for i, s in enumerate(answer.related, 1):
                 lines.append(f"{i}. {esc(excerpt(s.passage))}\n    {source_line(i, s, trad)}")
             blocks.append("\n".join(lines))
         return blocks
-    blocks = []
+    blocks = [f"<i>{esc(note_text(answer, trad))}</i>"] if answer.note is not None else []
     for quote in answer.quotes:
         n = answer.source_number(quote)
-        date = answer.sources[n - 1].date
-        prefix = f"<b>{esc(date)}</b>  " if len(answer.quotes) > 1 and date else ""
+        label = quote_label(answer, quote)
+        prefix = f"<b>{esc(label)}</b>  " if label else ""
         blocks.append(f"{prefix}「{esc(quote.text)}」[{n}]")
     lines = [f"<b>{esc(message('sources', traditional=trad))}</b>"]
     for i, s in enumerate(answer.sources, 1):
@@ -191,7 +228,8 @@ def answer_html(answer: Answer) -> list[str]:
         if s.corroborating:
             lines.append(f"    {esc(message('also_reported', traditional=trad))}{esc('；'.join(s.corroborating))}")
     blocks.append("\n".join(lines))
-    blocks.append(f"<i>{esc(message('confidence', traditional=trad))} {answer.confidence:.2f}</i>")
+    partial = answer.note is not None and answer.note.key == "hedge"
+    blocks.append(f"<i>{esc(message('partial' if partial else 'direct', traditional=trad))}</i>")
     return blocks
 
 

@@ -83,7 +83,7 @@ def test_out_of_corpus_question_is_abstained(bot, emulator):
     u = user(emulator)
     u.say("今天北京天气怎么样？")
     [reply] = u.replies(1)
-    assert "资料中没有能回答这个问题的内容" in reply.text
+    assert reply.text.startswith("资料中没有")  # the refusal names what the articles lack
     assert not quotes(reply.text)
 
 
@@ -207,7 +207,7 @@ def test_a_burst_from_fifty_chats_is_all_answered(bot, emulator):
     assert [len(r) for r in got] == [1] * 50, "every chat gets exactly one reply"
     for i, [reply] in enumerate(got):
         if i % 3 == 2:
-            assert "没有能回答" in reply.text
+            assert reply.text.startswith("资料中没有")
         else:
             assert quotes(reply.text)
     print(f"50 chats answered in {elapsed:.1f} s")

@@ -14,13 +14,14 @@ from bot.answer.calibration import calibrated, load_calibration, thresholds
 from bot.answer.dates import event_date
 from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _words, clause_cuts, clause_window,
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
-from bot.answer.forms import ANNOUNCES, MAX_FORM_QUOTES, Option, choose, form_bonus
+from bot.answer.forms import ANNOUNCES, MAX_FORM_QUOTES, Option, choose, decisive, form_bonus
 from bot.answer.model import Answer, Note, Quote, Source
-from bot.answer.question import SCOPE_WORDS, Question, analyse, focus_words, question_type
+from bot.answer.question import SCOPE_WORDS, Question, analyse, as_written, focus_words, question_type
 from embeddings.index import Index
 from embeddings.search import Hit
 
 MAX_QUOTES = 3
+DECISIVE_THRESHOLD = 0.3  # the confidence a decisive quote (forms.decisive) needs
 
 
 @dataclass(frozen=True)
@@ -416,6 +417,9 @@ class Composer:
         features["alternatives"] = alternatives
         confidence = calibrated(features, self.calibration)
         threshold, hedge = thresholds(self.calibration, asked.kind)
+        best_norm = self.canonical(self.index.paragraph(best.hit.passage).text[best.start:best.end])
+        if decisive(asked, best_norm):
+            threshold = hedge = min(threshold, self.calibration.get("decisive", DECISIVE_THRESHOLD))
         if confidence < hedge:
             return self._abstain(asked, hits, confidence, qtype, features, q_words)
         note = None
@@ -568,6 +572,6 @@ class Composer:
         keys = dict(zip(ranked, self.keys(ranked)))
         absent = [t for t in ranked if keys[t] not in held and len(t) > 1]
         if absent:
-            return Note("not_found", topic=absent[0])
-        topic = asked.entities[0] if asked.entities else (ranked[0] if ranked else "")
+            return Note("not_found", topic=as_written(asked.text, absent[0]))
+        topic = asked.entities[0] if asked.entities else as_written(asked.text, ranked[0]) if ranked else ""
         return Note("not_answered", topic=topic, what=asked.kind if asked.kind != "fact" else asked.slot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.answer.question import Question
+from bot.answer.question import Question, holds_names
 
 MAX_FORM_QUOTES = 5
 
@@ -15,6 +15,7 @@ MEANS_CUES = re.compile(r"通过|借助|利用|采取|采用|依据|依照|按�
 SPEECH_CUES = re.compile(r"表示|称|说|指出|认为|强调|回应|透露|警告|声明|坦言|直言|提到|指|写道|呼吁|质疑|批评|宣布")
 COMPARE_CUES = re.compile(r"倍|比|高于|低于|多于|少于|相当|差距|相比|超过|超越|不如|领先|落后|快|慢|区别|差异|不同|对标|代差|鸿沟")
 STATE_CUES = re.compile(r"批准|允许|禁止|不允许|放行|叫停|获准|许可|禁令|解禁|禁运|限制|管制|恢复|取消|暂停|入境|进口|出口|不得|准入")
+ADDRESSED = re.compile(r"致函|致信|写信给|问|向")
 ASKED_BACK = re.compile(r"请问|记者问|有记者问|[？?]\s*$")
 ANNOUNCES = re.compile(r"[：:]\s*$|如下|以下几|包括以下|以下[^，。]{0,6}[：:]")
 ENUMERATION = re.compile(r"、.+、|；.+；|[：:].+[、；,，].+")
@@ -45,7 +46,9 @@ class Option:
 def form_bonus(question: Question, norm: str, table_row: bool = False) -> float:
     """What a sentence's wording adds for the question's kind: a lookup scorer cannot see that 'why' wants a
     cause and 'what did X say' the speaker's own words. A sentence that asks a question answers none."""
-    bonus = -3.0 if ASKED_BACK.search(norm) else 0.0
+    if ASKED_BACK.search(norm):
+        return -3.0
+    bonus = 0.0
     kind = question.kind
     if kind == "why" and REASON_CUES.search(norm):
         bonus += 1.0
@@ -54,8 +57,8 @@ def form_bonus(question: Question, norm: str, table_row: bool = False) -> float:
     elif kind == "said":
         if SPEECH_CUES.search(norm) or "“" in norm or "「" in norm:
             bonus += 0.8
-        if question.speaker and question.speaker in norm:
-            bonus += 1.2
+        if question.speaker and speaks(question.speaker, norm):
+            bonus += 2.5
     elif kind == "compare":
         if question.sides and all(s in norm for s in question.sides):
             bonus += 1.0
@@ -73,6 +76,29 @@ def form_bonus(question: Question, norm: str, table_row: bool = False) -> float:
         if STATE_CUES.search(norm):
             bonus += 0.5
     return bonus
+
+
+def speaks(speaker: str, norm: str) -> bool:
+    """The speaker is the subject of a speech verb: '商务部新闻发言人表示', not '美国商务部已批准'."""
+    for m in re.finditer(re.escape(speaker), norm):
+        if ADDRESSED.search(norm[max(0, m.start() - 8):m.start()]):
+            continue  # a letter or a question put to the speaker is not the speaker's word
+        after = re.sub(r"^[（(][^）)]{0,40}[）)]", "", norm[m.end():m.end() + 50])
+        if SPEECH_CUES.search(after[:10]):
+            return True
+    return False
+
+
+def decisive(question: Question, norm: str) -> bool:
+    """The sentence carries what the question's kind is defined by: the asked date, the speaker speaking,
+    both compared things. Such a quote answers even when few of the question's words recur in it."""
+    if question.kind == "event" and question.date:
+        return _mentions(norm, question.date)
+    if question.kind == "said" and question.speaker:
+        return speaks(question.speaker, norm)
+    if question.kind == "compare" and len(question.sides) == 2:
+        return all(s in norm for s in question.sides) and bool(COMPARE_CUES.search(norm))
+    return False
 
 
 def _apart(chosen: list[Option], o: Option) -> bool:
@@ -97,9 +123,9 @@ def choose(question: Question, options: list[Option]) -> tuple[list[Option], str
     if not options:
         return [], None
     if question.scope == "latest":
-        return _latest(options)
+        return _latest(question, options)
     if question.kind == "timeline":
-        return _timeline(options)
+        return _timeline(question, options)
     if question.kind == "event":
         same_day = [o for o in _pool(options, 2.5) if question.date and _mentions(o.norm, question.date)]
         return (same_day[:3] or options[:1]), None
@@ -110,9 +136,13 @@ def _mentions(norm: str, date: str) -> bool:
     return date.replace("号", "日") in norm.replace("号", "日")
 
 
-def _latest(options: list[Option]) -> tuple[list[Option], str | None]:
-    """The newest strong evidence first; older reports from other articles follow, dated, as 'earlier'."""
-    pool = [o for o in _pool(options, 1.5) if o.date]
+def _latest(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
+    """The newest strong evidence first; older reports from other articles follow, dated, as 'earlier'.
+    Evidence about named things is any report of a state that names them all."""
+    if question.entities:
+        pool = [o for o in _pool(options, 4.0) if o.date and holds_names(question, o.norm) and STATE_CUES.search(o.norm)]
+    else:
+        pool = [o for o in _pool(options, 1.5) if o.date]
     if len({o.date[:10] for o in pool}) < 2:
         return [options[0]], None
     pool.sort(key=lambda o: (o.date, o.score), reverse=True)
@@ -126,9 +156,10 @@ def _latest(options: list[Option]) -> tuple[list[Option], str | None]:
     return chosen, note
 
 
-def _timeline(options: list[Option]) -> tuple[list[Option], str | None]:
-    """Up to five dated events in the order they happened."""
-    pool = [o for o in _pool(options, 2.5) if o.date]
+def _timeline(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
+    """Up to five dated events in the order they happened (events the sentence dates itself first)."""
+    pool = [o for o in _pool(options, 3.0) if o.date and holds_names(question, o.norm)]
+    pool.sort(key=lambda o: (o.event is None, -o.score))
     picked: list[Option] = []
     seen_dates: set[str] = set()
     for o in pool:  # best first, one quote a date

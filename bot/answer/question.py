@@ -122,3 +122,17 @@ def _sides(q: str) -> tuple[str, ...]:
         right = re.split(r"快|慢|强|弱|高|低|多|少|大|小|好|差|贵|便宜", parts[1])[0] or parts[1]
         return parts[0], right
     return ()
+
+
+def as_written(question: str, term: str) -> str:
+    """The question's own spelling of a folded term (traditional stays traditional), else the term."""
+    n = len(term)
+    for i in range(len(question) - n + 1):
+        if normalize(question[i:i + n]) == term:
+            return question[i:i + n]
+    return term
+
+
+def holds_names(asked: Question, norm: str) -> bool:
+    """Every name the question gives stands in the folded text as a whole word ('h20' is not in 'h200')."""
+    return all(re.search(rf"(?<![a-z0-9]){re.escape(normalize(e))}(?![a-z0-9])", norm) for e in asked.entities)

@@ -1,0 +1,75 @@
+"""Answer forms on the seeds: status with dated earlier reports, events by date, the speaker's own words, the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.readerset import load_reader_set
+from bot.render import answer_html, answer_json, answer_text
+from bot.settings import Settings
+from embeddings.textnorm import normalize
+from tests.conftest import ROOT, SEEDS
+from tests.test_answer import assert_verbatim
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    e = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("forms") / "index"))
+    e.ensure_index()
+    return e
+
+
+def test_status_leads_with_the_newest_report_and_keeps_older_ones_dated(engine):
+    answer = engine.answer("中国批准H200进口了吗？")
+    assert answer.kind == "status" and not answer.abstained
+    assert_verbatim(engine, answer)
+    assert len(answer.quotes) >= 2 and answer.note is not None and answer.note.key == "changed"
+    first, *older = answer.quotes
+    assert first.role == "answer" and first.date.startswith("2026-01-2") and "批准" in normalize(first.text)
+    assert all(q.role == "earlier" and q.date < first.date for q in older)
+    assert all(q.text not in first.text for q in older)
+    obj = answer_json(answer, Path("seeds"))
+    assert obj["kind"] == "status" and obj["note"]
+    assert [a["role"] for a in obj["answer"]][:1] == ["answer"] and all(a["date"] for a in obj["answer"])
+
+
+def test_event_question_quotes_what_happened_that_day(engine):
+    answer = engine.answer("1月23日发生了什么？")
+    assert answer.kind == "event" and not answer.abstained
+    assert any("批准了首批" in q.text for q in answer.quotes)
+    assert answer.quotes[0].date == "2026-01-23"
+
+
+def test_what_said_quotes_the_speaker_not_the_reporters_question(engine):
+    answer = engine.answer("商务部对美国批准H20销售怎么回应？")
+    assert answer.kind == "said" and not answer.abstained
+    assert_verbatim(engine, answer)
+    assert not any("请问" in q.text or "记者问" in q.text for q in answer.quotes)
+    assert any("商务部新闻发言人表示" in q.text for q in answer.quotes)
+
+
+def test_a_refusal_names_what_is_missing_in_the_readers_script(engine):
+    answer = engine.answer("華為910C晶片售價多少？")
+    assert answer.abstained and answer.note is not None
+    text = answer_text(answer)
+    assert "售價" in text and "售价" not in text.splitlines()[0]
+
+
+def test_the_confidence_number_is_not_shown_to_readers(engine):
+    answer = engine.answer("H200芯片的单价是多少？")
+    text, html = answer_text(answer), "\n".join(answer_html(answer))
+    for shown in (text, html):
+        assert "可信度" not in shown and f"{answer.confidence:.2f}" not in shown
+        assert "直接回答" in shown or "部分相关" in shown
+    assert 0.0 <= answer_json(answer, Path("seeds"))["confidence"] <= 1.0  # kept in JSON
+
+
+def test_every_seed_reader_question_gets_verbatim_quotes(engine):
+    for q in load_reader_set(ROOT / "benchmarks" / "reader" / "seeds.json").questions:
+        answer = engine.answer(q.text)
+        assert_verbatim(engine, answer)
+        assert all(x.role in ("answer", "earlier", "conflicting", "context") for x in answer.quotes)
+        assert len(answer.quotes) <= 5

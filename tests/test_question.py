@@ -1,0 +1,76 @@
+"""Question analysis and event dates: pure functions, checked on the issue's reader questions and hostile text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.dates import event_date
+from bot.answer.question import analyse, as_written, holds_names
+
+KINDS = {
+    "H200现在能进入中国吗？": "status",
+    "中国批准H200进口了吗？": "status",
+    "H20被禁了吗？": "status",
+    "H20和H200有什么区别？": "compare",
+    "H200和Blackwell相比慢多少？": "compare",
+    "英伟达H200芯片一颗多少钱？": "fact",
+    "H200晶片價格多少？": "fact",
+    "1月23日发生了什么？": "event",
+    "黄仁勋1月去了哪里？": "fact",
+    "商务部对美国批准H20销售怎么回应？": "said",
+    "卢特尼克说了什么？": "said",
+    "美国批准H200出口附带哪些条件？": "list",
+    "中国有哪些国产AI芯片公司？": "list",
+    "H200对华出口经过了哪些变化？": "timeline",
+    "为什么中国海关不让H200入境？": "why",
+    "美国如何限制中国获得高端芯片？": "how",
+}
+
+
+@pytest.mark.parametrize("question,kind", list(KINDS.items()))
+def test_reader_questions_are_read_as_their_kind(question, kind):
+    assert analyse(question).kind == kind
+
+
+def test_question_parts():
+    q = analyse("H200和Blackwell相比慢多少？")
+    assert q.sides == ("h200", "blackwell") and q.entities == ("H200", "Blackwell") and q.slot == "number"
+    assert analyse("商务部对美国批准H20销售怎么回应？").speaker == "商务部"
+    assert analyse("1月23日发生了什么？").date == "1月23日"
+    assert analyse("H200现在能进入中国吗？").scope == "latest"
+    assert analyse("H200对华出口经过了哪些变化？").scope == "sequence"
+    assert analyse("H200晶片價格多少？").script == "traditional"
+    assert analyse("H200晶片价格多少？").script == "simplified"
+
+
+def test_names_are_whole_words():
+    q = analyse("H20被禁了吗？")
+    assert holds_names(q, "h20被禁止") and not holds_names(q, "h200被禁止")
+
+
+def test_as_written_keeps_the_readers_script():
+    assert as_written("華為910C晶片售價多少？", "售价") == "售價"
+    assert as_written("abc", "售价") == "售价"
+
+
+@pytest.mark.parametrize("text", ["", "？？？", "🙂" * 50, "a" * 600, "\x00吗", "现在" * 200])
+def test_hostile_questions_are_analysed_without_error(text):
+    q = analyse(text)
+    assert q.kind in ("fact", "why", "how", "status", "timeline", "compare", "list", "said", "event")
+
+
+@pytest.mark.parametrize("sentence,published,expected", [
+    ("1月23日,北京方面批准了首批", "2026-01-29", "2026-01-23"),
+    ("本周二，中国政府官员召集国内科技企业开会", "2026-01-14", "2026-01-13"),
+    ("美国政府今年4月决定禁止", "2025-07-19", "2025-04"),
+    ("中国政府已于12月11日召开紧急会议", "2025-12-15", "2025-12-11"),
+    ("去年10月，在時任美國總統特朗普", "2026-01-29", "2025-10"),
+    ("11月3日的会议", "2026-01-10", "2025-11-03"),  # news reports the past
+    ("2022年，拜登政府阻止", None, "2022"),
+    ("于1989年5月26日离邵到北京", None, "1989-05-26"),
+    ("在7月15日，黃仁勳", None, None),  # no year to place it in
+    ("没有日期的句子", "2026-01-29", None),
+    ("13月40日", "2026-01-29", None),
+])
+def test_event_dates(sentence, published, expected):
+    assert event_date(sentence, published) == expected

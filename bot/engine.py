@@ -19,6 +19,7 @@ from embeddings.textnorm import normalize, strip_controls
 from embeddings.warm import Warmer, available_bytes, default_budget, files_by_heat, warm
 
 RETRIEVE_K = 8
+FORM_K = 20  # hits for questions of the other kinds (why, status, timeline, ...)
 STATE_K = 12  # extra hits a status or timeline question takes from its state query (those naming its names)
 STATE_SEARCH_K = 24
 
@@ -140,8 +141,9 @@ class Engine:
         q = self.check_question(question)
         loaded = self.loaded  # one generation for the whole question, even if a swap happens meanwhile
         qv = loaded.searcher.query_vector(q)
-        hits = loaded.searcher.search(q, k=RETRIEVE_K, query_vector=qv)
         asked = analyse(q)
+        # A lookup's answer sits in the few best passages; a reason, a list or a story's states are spread wider.
+        hits = loaded.searcher.search(q, k=RETRIEVE_K if asked.kind == "fact" else FORM_K, query_vector=qv)
         extra = state_query(asked, list(loaded.composer.question_terms(q)[1]))
         if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
             seen = {h.passage.id for h in hits}

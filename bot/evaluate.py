@@ -12,7 +12,7 @@ import numpy as np
 
 from bot.answer import Composer
 from bot.datasets import Dataset, Question, load_squad, write_articles
-from bot.engine import RETRIEVE_K, Engine
+from bot.engine import Engine
 from bot.settings import Settings
 from embeddings.encoders import Encoder
 from embeddings.textnorm import clean_spaces, normalize
@@ -89,10 +89,8 @@ def run_eval(path: Path, settings: Settings, encoder: Encoder | None = None, lim
             todo = tqdm(todo, desc=ds.name, unit="q")
         for q, out in todo:
             t0 = time.perf_counter()
-            loaded = engine.loaded
-            qv = loaded.searcher.query_vector(q.text)
-            hits = loaded.searcher.search(q.text, k=RETRIEVE_K, query_vector=qv)
-            answer = loaded.composer.compose(q.text, hits, qv)
+            answer = engine.answer(q.text)
+            hits = answer.hits
             latency = (time.perf_counter() - t0) * 1000
             gold = (f"{ds.name}_{q.article:05d}.json", q.paragraph)
             order = []

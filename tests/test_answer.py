@@ -11,7 +11,8 @@ import pytest
 
 from dataclasses import replace
 
-from bot.answer import question_type
+from bot.answer import MAX_QUOTE_CHARS, question_type
+from bot.answer.composer import EXPLAIN_QUOTE_CHARS, EXPLAINING
 from bot.engine import Engine, QuestionError
 from bot.render import answer_json, answer_text, is_traditional
 from bot.settings import Settings
@@ -43,7 +44,7 @@ def assert_verbatim(engine: Engine, answer) -> None:
         para = index.paragraph(q.passage)
         assert para.text[q.start:q.end] == q.text
         assert q.text in answer.sources[answer.source_number(q) - 1].passage
-        assert len(q.text) <= 160
+        assert len(q.text) <= (EXPLAIN_QUOTE_CHARS if answer.kind in EXPLAINING else MAX_QUOTE_CHARS)
     for s in answer.sources + answer.related:
         assert s.passage in [p.text for p in index.documents[s.doc_id].paragraphs]
 

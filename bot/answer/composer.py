@@ -21,6 +21,8 @@ from embeddings.index import Index
 from embeddings.search import Hit
 
 MAX_QUOTES = 3
+EXPLAINING = ("why", "how", "said", "compare")  # kinds whose answer is an explanation, not a value
+EXPLAIN_QUOTE_CHARS = 240  # a reason or a statement often takes two sentences
 DECISIVE_THRESHOLD = 0.3  # the confidence a decisive quote (forms.decisive) needs
 
 
@@ -201,7 +203,7 @@ class Composer:
                         self.token_set(para.text[x:y])
                 else:
                     self.typed_answers_of(self.canonical(para.text[a:b]))
-                if i + 1 < len(sents) and sents[i + 1][1] - a <= MAX_QUOTE_CHARS:
+                if i + 1 < len(sents) and sents[i + 1][1] - a <= EXPLAIN_QUOTE_CHARS:  # pairs of any kind
                     self.pair_keys(p, i)
                     self.typed_answers_of(self.canonical(para.text[a:sents[i + 1][1]]))
             self.paragraph_keys(p)
@@ -253,8 +255,10 @@ class Composer:
         return question_type(question), {t: idf[t] for t in words}, {t: idf[t] for t in bigrams}
 
     def candidates(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None,
-                   terms: tuple[str, dict[str, float], dict[str, float]] | None = None) -> list[Candidate]:
-        """Every sentence and adjacent pair of the hits, with its evidence features, best first."""
+                   terms: tuple[str, dict[str, float], dict[str, float]] | None = None,
+                   limit: int = MAX_QUOTE_CHARS) -> list[Candidate]:
+        """Every sentence and adjacent pair of the hits (pairs and long sentences' clause windows at most
+        `limit` characters), with its evidence features, best first."""
         qtype, q_words, q_bigrams = terms or self.question_terms(question)
         if not hits or not (q_words or q_bigrams):
             return []
@@ -271,10 +275,10 @@ class Composer:
             sents = [(hit.passage.start + a, hit.passage.start + b) for a, b in hit.passage.sentences]
             for i, (a, b) in enumerate(sents):
                 first = bool(para.sentences) and (a, b) == para.sentences[0]
-                if b - a > MAX_QUOTE_CHARS:
-                    a, b = clause_window(para.text, a, b, keep, self.token_set)
+                if b - a > limit:
+                    a, b = clause_window(para.text, a, b, keep, self.token_set, limit)
                 raw.append((rank, hit, a, b, False, first, i))
-                if i + 1 < len(sents) and sents[i + 1][1] - sents[i][0] <= MAX_QUOTE_CHARS:
+                if i + 1 < len(sents) and sents[i + 1][1] - sents[i][0] <= limit:
                     raw.append((rank, hit, sents[i][0], sents[i + 1][1], True, False, i))
         texts, token_sets, word_sets = [], [], []
         for rank, h, a, b, pair, _, i in raw:
@@ -383,7 +387,8 @@ class Composer:
         asked = analyse(question)
         terms = self.question_terms(question)
         qtype, q_words, _ = terms
-        cands = self.candidates(question, hits, query_vector, terms)
+        limit = EXPLAIN_QUOTE_CHARS if asked.kind in EXPLAINING else MAX_QUOTE_CHARS
+        cands = self.candidates(question, hits, query_vector, terms, limit)
         if not cands:
             return self._abstain(asked, hits, 0.0, qtype, {"reason": "no hits or no content words"}, q_words)
         cands = self.reranked(asked, cands)
@@ -425,7 +430,7 @@ class Composer:
         note = None
         if confidence < threshold:
             chosen, note = [best], Note("hedge")
-        elif asked.kind == "fact" or asked.kind in ("why", "how", "said", "compare") and asked.scope != "latest":
+        elif asked.kind == "fact" and asked.scope != "latest":
             chosen = self._choose(best, cands)
         else:
             chosen, note = self._form(asked, cands)
@@ -454,7 +459,7 @@ class Composer:
             published = self.index.document(c.hit.passage).date
             options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published),
                                   c.hit.passage.kind == "table_row"))
-        if asked.kind == "list" and asked.scope != "latest":
+        if asked.kind == "list" and asked.scope != "latest" and options and ANNOUNCES.search(options[0].norm):
             return self._list(cands, options), None
         picked, note = choose(asked, options)
         chosen = [replace(by_key[o.key], role=o.role, event=o.event or o.published) for o in picked]

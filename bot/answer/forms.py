@@ -8,6 +8,9 @@ from dataclasses import dataclass, replace
 from bot.answer.question import Question, holds_names
 
 MAX_FORM_QUOTES = 5
+EXPLAIN_QUOTES = 3
+EXPLAIN_MARGIN = 2.5  # logits behind the best that a further quote may be
+CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
 
 # What a sentence must carry to answer each kind (matched on folded text).
 REASON_CUES = re.compile(r"因为|由于|为了|是为|旨在|担心|担忧|动机|原因|因此|所以|以免|以便|出于|鉴于|为遏制|为维护|为符合|目的|导致|源于|在于|驱动")
@@ -16,7 +19,7 @@ SPEECH_CUES = re.compile(r"表示|称|说|指出|认为|强调|回应|透露|警
 COMPARE_CUES = re.compile(r"倍|比|高于|低于|多于|少于|相当|差距|相比|超过|超越|不如|领先|落后|快|慢|区别|差异|不同|对标|代差|鸿沟")
 STATE_CUES = re.compile(r"批准|允许|禁止|不允许|放行|叫停|获准|许可|禁令|解禁|禁运|限制|管制|恢复|取消|暂停|入境|进口|出口|不得|准入")
 ADDRESSED = re.compile(r"致函|致信|写信给|问|向")
-ASKED_BACK = re.compile(r"请问|记者问|有记者问|[？?]\s*$")
+ASKED_BACK = re.compile(r"请问|记者问|有记者问|[？?]\s*$|[”」][？?]")
 ANNOUNCES = re.compile(r"[：:]\s*$|如下|以下几|包括以下|以下[^，。]{0,6}[：:]")
 ENUMERATION = re.compile(r"、.+、|；.+；|[：:].+[、；,，].+")
 
@@ -101,6 +104,12 @@ def decisive(question: Question, norm: str) -> bool:
     return False
 
 
+def _next_sentence(best: Option, options: list[Option]) -> Option | None:
+    """The option that starts right where `best` ends, in the same paragraph (the shortest such)."""
+    after = [o for o in options if o.key[:2] == best.key[:2] and 0 <= o.key[2] - best.key[3] <= 2]
+    return min(after, key=lambda o: o.key[3]) if after else None
+
+
 def _apart(chosen: list[Option], o: Option) -> bool:
     """Not overlapping any chosen quote of the same paragraph."""
     return not any(c.key[:2] == o.key[:2] and c.key[2] < o.key[3] and o.key[2] < c.key[3] for c in chosen)
@@ -129,7 +138,30 @@ def choose(question: Question, options: list[Option]) -> tuple[list[Option], str
     if question.kind == "event":
         same_day = [o for o in _pool(options, 2.5) if question.date and _mentions(o.norm, question.date)]
         return (same_day[:3] or options[:1]), None
-    return [options[0]], None
+    return _explain(question, options), None
+
+
+def carries(question: Question, norm: str) -> bool:
+    """The sentence carries what the kind asks for: a cause, a means, someone's words, a comparison, items."""
+    cue = {"why": REASON_CUES, "how": MEANS_CUES, "said": SPEECH_CUES, "compare": COMPARE_CUES,
+           "list": ENUMERATION}.get(question.kind)
+    return bool(cue and cue.search(norm)) or decisive(question, norm)
+
+
+def _explain(question: Question, options: list[Option]) -> list[Option]:
+    """The best quote and up to two more, close behind it, that also carry what the kind asks for (a reason
+    often has two parts; statements and list items are spread over sentences)."""
+    chosen = [options[0]]
+    follower = _next_sentence(options[0], options)
+    if follower is not None and not carries(question, options[0].norm):
+        chosen.append(follower)  # the best sentence names the topic; what it promises comes next
+    for o in _pool(options, EXPLAIN_MARGIN)[1:]:
+        if len(chosen) == EXPLAIN_QUOTES:
+            break
+        close = o.doc != options[0].doc and o.score >= options[0].score - CORROBORATION_MARGIN
+        if (close or carries(question, o.norm)) and not any(o.text in c.text or c.text in o.text for c in chosen):
+            chosen.append(o)
+    return chosen
 
 
 def _mentions(norm: str, date: str) -> bool:

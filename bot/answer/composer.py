@@ -422,18 +422,19 @@ class Composer:
         features["alternatives"] = alternatives
         confidence = calibrated(features, self.calibration)
         threshold, hedge = thresholds(self.calibration, asked.kind)
+        if asked.kind == "fact" and asked.scope != "latest":
+            chosen, note = self._choose(best, cands), None
+        else:
+            chosen, note = self._form(asked, cands)
         best_norm = self.canonical(self.index.paragraph(best.hit.passage).text[best.start:best.end])
-        if decisive(asked, best_norm):
+        # A quote with what the kind is defined by, or a timeline of two or more dated events of the story,
+        # answers even when few of the question's words recur in it.
+        if decisive(asked, best_norm) or note is not None and note.key == "sequence":
             threshold = hedge = min(threshold, self.calibration.get("decisive", DECISIVE_THRESHOLD))
         if confidence < hedge:
             return self._abstain(asked, hits, confidence, qtype, features, q_words)
-        note = None
         if confidence < threshold:
             chosen, note = [best], Note("hedge")
-        elif asked.kind == "fact" and asked.scope != "latest":
-            chosen = self._choose(best, cands)
-        else:
-            chosen, note = self._form(asked, cands)
         return self._answer(asked, chosen, confidence, qtype, features, note, hits)
 
     def reranked(self, asked: Question, cands: list[Candidate]) -> list[Candidate]:

@@ -10,6 +10,8 @@ from bot.answer.question import Question, holds_names
 MAX_FORM_QUOTES = 5
 EXPLAIN_QUOTES = 3
 EXPLAIN_MARGIN = 2.5  # logits behind the best that a further quote may be
+TIMELINE_MARGIN = 5.0  # a story's events share few of the question's words: a wide margin, within the story
+STORY_DOCS = 3  # the articles of the best quotes are the story's
 CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
 
 # What a sentence must carry to answer each kind (matched on folded text).
@@ -189,15 +191,17 @@ def _latest(question: Question, options: list[Option]) -> tuple[list[Option], st
 
 
 def _timeline(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
-    """Up to five dated events in the order they happened (events the sentence dates itself first)."""
-    pool = [o for o in _pool(options, 3.0) if o.date and holds_names(question, o.norm)]
+    """Up to five dated events of the story in the order they happened: from the articles the best
+    quotes come from (or naming the question's names), one quote a date, events the sentence dates
+    itself before those dated only by their article."""
+    story = {o.doc for o in options[:STORY_DOCS]}
+    pool = [o for o in _pool(options, TIMELINE_MARGIN) if o.date
+            and (o.doc in story or question.entities and holds_names(question, o.norm))]
     pool.sort(key=lambda o: (o.event is None, -o.score))
     picked: list[Option] = []
-    seen_dates: set[str] = set()
-    for o in pool:  # best first, one quote a date
-        if o.date not in seen_dates:
+    for o in pool:
+        if all(o.date != p.date for p in picked):
             picked.append(o)
-            seen_dates.add(o.date)
         if len(picked) == MAX_FORM_QUOTES:
             break
     if len(picked) < 2:

@@ -47,7 +47,7 @@ KINDS = ("fact", "why", "how", "status", "timeline", "compare", "list", "said", 
 _DATE_MENTION = re.compile(r"(?:\d{2,4}年)?\d{1,2}月\d{1,2}[日号]|\d{4}年\d{1,2}月(?!\d)|(?:\d{2,4}年)?[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}[日号]")
 # Checked in this order: the first that fits names the kind.
 _KIND_PATTERNS = [
-    ("timeline", re.compile(r"时间线|时间表|经过|历程|演变|来龙去脉|始末|怎么变|如何变|变化|怎样变|前后|先后|一步步|过程")),
+    ("timeline", re.compile(r"时间线|时间表|经过|历程|经历|演变|来龙去脉|始末|怎么变|如何变|变化|怎样变|前后|先后|一步步|过程|按时间|几次|之前发生|中间发生|从.{1,20}到.{1,20}(?:发生|经历|怎么|如何)")),
     ("event", re.compile(rf"(?:{_DATE_MENTION.pattern}|那天|当天|这天)[^，,。？?]{{0,8}}(?:发生了?什么|有什么事|怎么了|出了什么事|什么事)")),
     ("compare", re.compile(r"区别|差别|差异|不同|异同|相比|比较|对比|哪个(?:更|比较)|比.{1,12}(?:快|慢|强|弱|高|低|多|少|大|小|好|差|贵|便宜)|一样吗|相同吗")),
     ("said", re.compile(r"说了?什么|怎么说(?!服)|如何说(?!服)|说法|表示了?什么|怎么回应|如何回应|回应了?什么|有何回应|怎么回答|答复|怎么评价|如何评价|怎么看|如何看|看法|态度|评论|立场|声明了?什么|谈到|说过")),
@@ -61,7 +61,7 @@ _LATEST = re.compile(r"现在|目前|如今|眼下|最新|最近|最后|现状|�
 SCOPE_WORDS = frozenset({"现在", "目前", "如今", "眼下", "最新", "现状", "进展", "时间线", "时间表", "经过", "历程", "始末"})
 # What a state question is about whatever the topic: searched for beside the question's names.
 STATE_WORDS = "批准 允许 禁止 放行 叫停 进口 出口 许可 禁令"
-_SEQUENCE = re.compile(r"时间线|时间表|经过|历程|演变|来龙去脉|始末|变化|过程|先后|一步步")
+_SEQUENCE = re.compile(r"时间线|时间表|经过|历程|经历|演变|来龙去脉|始末|变化|过程|先后|一步步|按时间")
 _SPEECH_Q = re.compile(r"说了?什么|怎么说|如何说|表示|回应|回答|答复|评价|怎么看|如何看|看法|态度|评论|立场|声明|谈到|说过")
 _SIDES = re.compile(r"和|与|跟|同|及|对比|相比|比起|比")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9.\-]*[0-9A-Za-z]|[0-9]+[A-Za-z][A-Za-z0-9]*")

@@ -74,3 +74,23 @@ def test_hostile_questions_are_analysed_without_error(text):
 ])
 def test_event_dates(sentence, published, expected):
     assert event_date(sentence, published) == expected
+
+
+@pytest.mark.parametrize("question,attribute", [
+    ("华为910c的售价是多少", "售价"), ("h200的显存有多大", "显存"), ("摩尔线程什么时候正式上市", "正式上市"), ("座谈会有多少人参加", "人参加"),
+    ("英伟达h200芯片一颗多少钱", "钱"), ("没有问题词", ""),
+])
+def test_the_asked_attribute(question, attribute):
+    from bot.answer.features import asked_attribute
+
+    assert asked_attribute(question) == attribute
+
+
+def test_a_number_must_be_of_the_asked_attribute():
+    from bot.answer.features import attribute_near, type_matches
+
+    near_miss = "h200芯片的性能则大约是h20的六倍。尽管中国芯片制造商已研发出如华为昇腾910c这样的产品"
+    assert not attribute_near("售价", near_miss, type_matches("number", near_miss))
+    price = "中国技术企业已经提交了200余万枚h200芯片的订单，单价27000美元。"
+    assert attribute_near("颗钱", price, type_matches("number", price))  # 钱 meets 美元
+    assert attribute_near("", near_miss, ())

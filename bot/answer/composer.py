@@ -12,17 +12,21 @@ import numpy as np
 
 from bot.answer.calibration import calibrated, load_calibration, thresholds
 from bot.answer.dates import event_date
-from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _words, clause_cuts, clause_window,
+from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _words, asked_attribute, attribute_near,
+                                 names_attribute,
+                                 clause_cuts, clause_window,
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
 from bot.answer.forms import ANNOUNCES, MAX_FORM_QUOTES, Option, choose, decisive, form_bonus
 from bot.answer.model import Answer, Note, Quote, Source
-from bot.answer.question import SCOPE_WORDS, Question, analyse, as_written, focus_words, question_type
+from bot.answer.question import (SCOPE_WORDS, Question, analyse, as_written, focus_words, holds_names,
+                                 question_type)
 from embeddings.index import Index
 from embeddings.search import Hit
 
 MAX_QUOTES = 3
 EXPLAINING = ("why", "how", "said", "compare")  # kinds whose answer is an explanation, not a value
 EXPLAIN_QUOTE_CHARS = 240  # a reason or a statement often takes two sentences
+ON_POINT_MARGIN = 2.0  # logits behind the top a lookup's on-point quote may be and still go first
 DECISIVE_THRESHOLD = 0.3  # the confidence a decisive quote (forms.decisive) needs
 
 
@@ -392,6 +396,9 @@ class Composer:
         if not cands:
             return self._abstain(asked, hits, 0.0, qtype, {"reason": "no hits or no content words"}, q_words)
         cands = self.reranked(asked, cands)
+        on_point = True
+        if asked.kind == "fact" and qtype in ("number", "date"):
+            cands, on_point = self.on_point(asked, qtype, cands)
         best = cands[0]
         features = {
             "coverage": best.features["coverage"],
@@ -422,6 +429,9 @@ class Composer:
         features["alternatives"] = alternatives
         confidence = calibrated(features, self.calibration)
         threshold, hedge = thresholds(self.calibration, asked.kind)
+        features["on_point"] = float(on_point)
+        if not on_point:  # a number or date about the topic, but not the one asked for
+            return self._abstain(asked, hits, confidence, qtype, features, q_words)
         if asked.kind == "fact" and asked.scope != "latest":
             chosen, note = self._choose(best, cands), None
         else:
@@ -436,6 +446,23 @@ class Composer:
         if confidence < threshold:
             chosen, note = [best], Note("hedge")
         return self._answer(asked, chosen, confidence, qtype, features, note, hits)
+
+    def on_point(self, asked: Question, qtype: str, cands: list[Candidate]) -> tuple[list[Candidate], bool]:
+        """For a number or date lookup: the best candidate close behind the top (ON_POINT_MARGIN) whose typed
+        answer is of the asked attribute and whose paragraph names the question's names goes first; False
+        when none is (the articles hold numbers about the topic, not the one asked: a near miss)."""
+        attribute = asked_attribute(self.tokenizer.canonical(asked.text))
+        for i, c in enumerate(cands):
+            if c.score < cands[0].score - ON_POINT_MARGIN:
+                break
+            norm = self.canonical(self.index.paragraph(c.hit.passage).text[c.start:c.end])
+            para = self.canonical(self.index.paragraph(c.hit.passage).text)
+            if not (attribute_near(attribute, norm, self.typed_answers(qtype, norm)) or names_attribute(attribute, para)):
+                continue
+            if asked.entities and not holds_names(asked, para):
+                continue
+            return ([c, *cands[:i], *cands[i + 1:]] if i else cands), True
+        return cands, False
 
     def reranked(self, asked: Question, cands: list[Candidate]) -> list[Candidate]:
         """The candidates with the bonus their wording earns for the question's kind, best first."""

@@ -105,3 +105,45 @@ def clause_window(text: str, start: int, end: int, keep: set[str], tokenize, lim
     while b > a and text[b - 1].isspace():
         b -= 1
     return a, b
+
+
+# --- the asked attribute of a lookup ---------------------------------------------------------------
+
+_SLOT_WH = re.compile(r"多少|几|多大|多长|多远|多高|多重|多久|哪一?[天年月]|什么时候|何时|什么时间")
+_FILLER = set("是有为的了要能会将在把被都还又就也吗呢啊一")
+# A reader's word for money meets the article's units and price words.
+_MONEY = {"钱": "元币价费金", "价": "元币钱费", "卖": "售元价", "售": "卖元价", "费": "元钱"}
+
+
+def asked_attribute(question_norm: str) -> str:
+    """The Han characters next to a lookup's question word that say what the number or date is *of*: those
+    after it where the question goes on, else the two before it ('华为910c的售价是多少' → '售价';
+    '摩尔线程什么时候正式上市' → '正式上市'; '座谈会有多少人参加' → '人参加')."""
+    m = _SLOT_WH.search(question_norm)
+    if not m:
+        return ""
+    after = [c for c in re.split(r"[，,？?。！!、]", question_norm[m.end():])[0]
+             if "\u4e00" <= c <= "\u9fff" and c not in _FILLER][:4]
+    if after:
+        return "".join(after)
+    return "".join([c for c in question_norm[:m.start()] if "\u4e00" <= c <= "\u9fff" and c not in _FILLER][-2:])
+
+
+def attribute_near(attribute: str, sentence_norm: str, matches: tuple[tuple[int, str], ...], window: int = 15) -> bool:
+    """The sentence names the asked attribute, or a typed answer stands within `window` characters of one
+    of its characters: the number is the one asked for, not another number about the same topic (a near
+    miss: '910C的售价' against '性能大约是H20的六倍'). True when there is no attribute to check."""
+    if not attribute:
+        return True
+    if names_attribute(attribute, sentence_norm):
+        return True  # the sentence names what was asked, as the question words it: the lookup's own evidence
+    chars = set(attribute) | {x for c in attribute for x in _MONEY.get(c, "")}
+    return any(c in sentence_norm[max(0, at - window):at + len(text) + window]
+               for at, text in matches for c in chars)
+
+
+def names_attribute(attribute: str, text_norm: str) -> bool:
+    """Two characters of the attribute stand together in the text (a one-character attribute: that one)."""
+    if len(attribute) == 1:
+        return attribute in text_norm
+    return any(attribute[i:i + 2] in text_norm for i in range(len(attribute) - 1))

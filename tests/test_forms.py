@@ -36,6 +36,21 @@ def test_status_leads_with_the_newest_report_and_keeps_older_ones_dated(engine):
     assert [a["role"] for a in obj["answer"]][:1] == ["answer"] and all(a["date"] for a in obj["answer"])
 
 
+def test_the_ban_and_the_approval_together_dated(engine):
+    answer = engine.answer("H200现在能进入中国吗？")
+    assert answer.kind == "status" and not answer.abstained
+    first, *older = answer.quotes
+    assert "批准了首批" in first.text and first.date == "2026-01-23" and first.role == "answer"
+    assert any("不允许进入中国" in q.text and q.date == "2026-01-14" and q.role == "earlier" for q in older)
+    text = answer_text(answer)
+    assert text.index("2026-01-23") < text.index("2026-01-14")
+
+
+def test_a_status_question_about_something_no_article_names_is_refused(engine):
+    answer = engine.answer("AMD的AI晶片可以賣給中國嗎？")
+    assert answer.abstained and "AMD" in answer_text(answer).splitlines()[0]
+
+
 def test_event_question_quotes_what_happened_that_day(engine):
     answer = engine.answer("1月23日发生了什么？")
     assert answer.kind == "event" and not answer.abstained

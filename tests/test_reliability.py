@@ -16,13 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answer import Composer
 from bot.engine import Engine
 from bot.settings import Settings
 from embeddings.documents import UnreadableFile, read_document, read_file
 from embeddings.encoders import HashingEncoder
 from embeddings.index import Index, IndexWriteFailed, build_index, current_generation
-from embeddings.search import Searcher
 from embeddings.textnorm import normalize, split_sentences, to_simplified
 from tests.conftest import ROOT, SEEDS
 
@@ -39,11 +37,11 @@ WRITE_STEPS = STEPS[3:14]
 
 def answers(index_dir: Path) -> list[str]:
     """The first quote for each seed question, from whatever generation is current."""
-    index = Index.load(index_dir, ENC.id)
-    searcher, composer = Searcher(index, ENC), Composer(index, encoder=ENC)
+    engine = Engine(Settings(seeds_dir=index_dir, index_dir=index_dir, encoder=ENC.id), encoder=ENC)
+    engine.ensure_index(build=False)  # loads the current generation, builds nothing
     out = []
     for q in QUESTIONS:
-        a = composer.compose(q, searcher.search(q, k=8))
+        a = engine.answer(q)
         out.append(a.quotes[0].text if a.quotes else "")
     return out
 

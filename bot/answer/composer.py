@@ -429,6 +429,9 @@ class Composer:
         features["alternatives"] = alternatives
         confidence = calibrated(features, self.calibration)
         threshold, hedge = thresholds(self.calibration, asked.kind)
+        if asked.kind in ("status", "timeline", "compare") and asked.entities and not any(
+                holds_names(asked, self.canonical(self.index.paragraph(c.hit.passage).text)) for c in cands[:40]):
+            on_point = False  # no article names what the question is about
         features["on_point"] = float(on_point)
         if not on_point:  # a number or date about the topic, but not the one asked for
             return self._abstain(asked, hits, confidence, qtype, features, q_words)

@@ -10,6 +10,7 @@ from bot.answer.question import Question, holds_names
 MAX_FORM_QUOTES = 5
 EXPLAIN_QUOTES = 3
 EXPLAIN_MARGIN = 2.5  # logits behind the best that a further quote may be
+STATUS_MARGIN = 8.0  # a report of a state of the named thing counts whatever verb the reader used
 TIMELINE_MARGIN = 5.0  # a story's events share few of the question's words: a wide margin, within the story
 STORY_DOCS = 3  # the articles of the best quotes are the story's
 CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
@@ -174,16 +175,19 @@ def _latest(question: Question, options: list[Option]) -> tuple[list[Option], st
     """The newest strong evidence first; older reports from other articles follow, dated, as 'earlier'.
     Evidence about named things is any report of a state that names them all."""
     if question.entities:
-        pool = [o for o in _pool(options, 4.0) if o.date and holds_names(question, o.norm) and STATE_CUES.search(o.norm)]
+        pool = [o for o in _pool(options, STATUS_MARGIN) if o.date and holds_names(question, o.norm)
+                and STATE_CUES.search(o.norm)]
     else:
         pool = [o for o in _pool(options, 1.5) if o.date]
     if len({o.date[:10] for o in pool}) < 2:
         return [options[0]], None
+    # The newest article's report; in it, an event the sentence dates itself before its general remarks.
+    latest = max((o.published or o.date)[:10] for o in pool)
+    newest = max((o for o in pool if (o.published or o.date)[:10] == latest), key=lambda o: (o.event is not None, o.score))
     pool.sort(key=lambda o: (o.date, o.score), reverse=True)
-    newest = pool[0]
     chosen, docs = [newest], {newest.doc}
     for o in pool[1:]:
-        if o.doc not in docs and o.date < newest.date and len(chosen) < 3:
+        if o.doc not in docs and (o.published or o.date) < latest and len(chosen) < 3:
             chosen.append(replace(o, role="earlier"))
             docs.add(o.doc)
     note = "changed" if len(chosen) > 1 else None

@@ -91,7 +91,7 @@ def analyse(text: str) -> Question:
         kind = "event"
     scope = "sequence" if kind == "timeline" else "latest" if (kind == "status" or _LATEST.search(q)) else "any"
     return Question(
-        text=text, kind=kind, slot=question_type(text), entities=tuple(dict.fromkeys(_NAME.findall(text))),
+        text=text, kind=kind, slot=question_type(text), entities=_names(text),
         scope=scope, script="traditional" if to_simplified(text) != text else "simplified",
         date=date.group(0) if date else None, speaker=_speaker(q) if kind == "said" else None,
         sides=_sides(q) if kind == "compare" else ())
@@ -103,6 +103,11 @@ def state_query(asked: Question, words: list[str]) -> str | None:
     if asked.kind not in ("status", "timeline") or not asked.entities:
         return None
     return " ".join([*asked.entities, *words, STATE_WORDS])
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """Latin and digit names (H200, Blackwell, 910C); two letters alone ('AI') are a word, not a name."""
+    return tuple(dict.fromkeys(n for n in _NAME.findall(text) if len(n) > 2 or any(c.isdigit() for c in n)))
 
 
 def _speaker(q: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -149,6 +150,11 @@ class Engine:
             seen = {h.passage.id for h in hits}
             hits += [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K) if h.passage.id not in seen
                      and holds_names(asked, normalize(h.passage.text))][:STATE_K]
+        if asked.kind == "event" and asked.date:  # what the articles report of that day, whatever else was asked
+            seen = {h.passage.id for h in hits}
+            said = normalize(asked.date)
+            day = re.compile(r"(?<!\d)" + (re.escape(said[:-1]) + "[日号]" if said[-1] in "日号" else re.escape(said)))
+            hits += [h for h in loaded.searcher.matching(asked.date, day, STATE_K + len(hits)) if h.passage.id not in seen][:STATE_K]
         return loaded.composer.compose(q, hits, qv)
 
     ask = answer

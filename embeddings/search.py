@@ -172,6 +172,23 @@ class Searcher:
         """One BM25 score per index row (deleted rows score 0)."""
         return self.index.bm25_scores(self.index.tokenizer.query_tokens(query))
 
+    def matching(self, query: str, pattern: re.Pattern, k: int, scan: int = 2_000) -> list[Hit]:
+        """Up to k passages whose folded text `pattern` finds, best BM25 for `query` first, among the `scan`
+        best: a phrase the tokens cannot hold (a date such as '1月23日' is four common tokens)."""
+        bm = self.bm25_scores(query)
+        if not bm.size:
+            return []
+        order = np.argsort(-bm, kind="stable")[:scan]
+        top = float(bm[order[0]]) or 1.0
+        hits: list[Hit] = []
+        for row in order.tolist():
+            if bm[row] <= 0 or len(hits) == k:
+                break
+            passage = self.index.passages[row]
+            if pattern.search(normalize(passage.text)):
+                hits.append(Hit(passage, float(bm[row]) / top, float(bm[row]), 0.0, float(bm[row]) / top))
+        return hits
+
     def query_vector(self, query: str) -> np.ndarray:
         return self.encoder.encode([query])[0]
 

@@ -88,3 +88,18 @@ def test_every_seed_reader_question_gets_verbatim_quotes(engine):
         assert_verbatim(engine, answer)
         assert all(x.role in ("answer", "earlier", "conflicting", "context") for x in answer.quotes)
         assert len(answer.quotes) <= 5
+
+
+def test_the_conditions_are_quoted_not_only_announced(engine):
+    answer = engine.answer("美国批准H200出口附带哪些条件？")
+    assert answer.kind == "list" and not answer.abstained
+    shown = "".join(q.text for q in answer.quotes)
+    assert all(item in shown for item in ("收益分成机制", "产品代际限制", "客户白名单制度"))
+
+
+def test_a_searcher_finds_passages_by_a_phrase_tokens_cannot_hold(engine):
+    import re
+
+    hits = engine.loaded.searcher.matching("1月23日", re.compile(r"(?<!\d)1月23[日号]"), 5)
+    assert hits and all(re.search(r"(?<!\d)1月23日", h.passage.text) for h in hits)
+    assert not engine.loaded.searcher.matching("1月23日", re.compile("不存在的短语"), 5)

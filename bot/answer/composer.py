@@ -26,6 +26,7 @@ from embeddings.search import Hit
 MAX_QUOTES = 3
 EXPLAINING = ("why", "how", "said", "compare")  # kinds whose answer is an explanation, not a value
 EXPLAIN_QUOTE_CHARS = 240  # a reason or a statement often takes two sentences
+FORM_OPTIONS = 200  # candidates an answer form chooses among
 ON_POINT_MARGIN = 2.0  # logits behind the top a lookup's on-point quote may be and still go first
 DECISIVE_THRESHOLD = 0.3  # the confidence a decisive quote (forms.decisive) needs
 
@@ -481,15 +482,16 @@ class Composer:
         """The quotes of the question's answer form (status, timeline, event, list), in their order and roles."""
         by_key: dict[tuple, Candidate] = {}
         options = []
-        for c in cands[:60]:
+        for c in cands[:FORM_OPTIONS]:
             key = (c.hit.passage.doc_id, c.hit.passage.paragraph, c.start, c.end)
             if key in by_key:
                 continue
             by_key[key] = c
             text = self.index.paragraph(c.hit.passage).text[c.start:c.end]
             published = self.index.document(c.hit.passage).date
+            para_text = self.index.paragraph(c.hit.passage).text
             options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published),
-                                  c.hit.passage.kind == "table_row"))
+                                  c.hit.passage.kind == "table_row", ends_paragraph=not para_text[c.end:].strip()))
         if asked.kind == "list" and asked.scope != "latest" and options and ANNOUNCES.search(options[0].norm):
             return self._list(cands, options), None
         picked, note = choose(asked, options)

@@ -9,8 +9,11 @@ from bot.answer.question import Question, holds_names
 
 MAX_FORM_QUOTES = 5
 EXPLAIN_QUOTES = 3
+LIST_QUOTES = 4  # a list's items are often spread over sentences and table rows
+LIST_MARGIN = 4.0
 EXPLAIN_MARGIN = 2.5  # logits behind the best that a further quote may be
 STATUS_MARGIN = 8.0  # a report of a state of the named thing counts whatever verb the reader used
+EVENT_MARGIN = 6.0  # the asked date picks the event; the reader's other words need not recur
 TIMELINE_MARGIN = 5.0  # a story's events share few of the question's words: a wide margin, within the story
 STORY_DOCS = 3  # the articles of the best quotes are the story's
 CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
@@ -24,6 +27,7 @@ STATE_CUES = re.compile(r"批准|允许|禁止|不允许|放行|叫停|获准|�
 ADDRESSED = re.compile(r"致函|致信|写信给|问|向")
 ASKED_BACK = re.compile(r"请问|记者问|有记者问|[？?]\s*$|[”」][？?]")
 ANNOUNCES = re.compile(r"[：:]\s*$|如下|以下几|包括以下|以下[^，。]{0,6}[：:]")
+COUNTED = re.compile(r"[两二三四五六七八九十几多数]+[项条点个家类种方面]")
 ENUMERATION = re.compile(r"、.+、|；.+；|[：:].+[、；,，].+")
 
 
@@ -39,6 +43,7 @@ class Option:
     event: str | None  # the date the sentence gives for what it reports
     table_row: bool = False
     role: str = "answer"
+    ends_paragraph: bool = False
 
     @property
     def doc(self) -> str:
@@ -72,11 +77,11 @@ def form_bonus(question: Question, norm: str, table_row: bool = False) -> float:
             bonus += 0.6
     elif kind == "list":
         if ENUMERATION.search(norm) or table_row:
-            bonus += 0.8
-        if ANNOUNCES.search(norm):
-            bonus += 0.4
+            bonus += 2.0  # the items themselves, not the sentence that says there are some
+        if ANNOUNCES.search(norm) or COUNTED.search(norm):
+            bonus += 0.5
     elif kind == "event" and question.date:
-        if question.date.replace("号", "日") in norm.replace("号", "日"):
+        if _mentions(norm, question.date):
             bonus += 2.5
     elif kind in ("status", "timeline"):
         if STATE_CUES.search(norm):
@@ -107,10 +112,14 @@ def decisive(question: Question, norm: str) -> bool:
     return False
 
 
-def _next_sentence(best: Option, options: list[Option]) -> Option | None:
-    """The option that starts right where `best` ends, in the same paragraph (the shortest such)."""
+def _next_sentence(best: Option, options: list[Option], question: Question | None = None) -> Option | None:
+    """The option that starts right where `best` ends: in the same paragraph, or at the start of the next
+    one when `best` ends its paragraph (the shortest such)."""
     after = [o for o in options if o.key[:2] == best.key[:2] and 0 <= o.key[2] - best.key[3] <= 2]
-    return min(after, key=lambda o: o.key[3]) if after else None
+    if not after and best.ends_paragraph:
+        after = [o for o in options if o.key[0] == best.key[0] and o.key[1] == best.key[1] + 1 and o.key[2] <= 2]
+    carrying = [o for o in after if question is not None and carries(question, o.norm)]
+    return min(carrying or after, key=lambda o: o.key[3]) if after else None
 
 
 def _apart(chosen: list[Option], o: Option) -> bool:
@@ -139,8 +148,14 @@ def choose(question: Question, options: list[Option]) -> tuple[list[Option], str
     if question.kind == "timeline":
         return _timeline(question, options)
     if question.kind == "event":
-        same_day = [o for o in _pool(options, 2.5) if question.date and _mentions(o.norm, question.date)]
-        return (same_day[:3] or options[:1]), None
+        same_day = [o for o in _pool(options, EVENT_MARGIN) if question.date and _mentions(o.norm, question.date)]
+        if not same_day:
+            return options[:1], None
+        chosen = same_day[:1]
+        follower = _next_sentence(same_day[0], options)
+        if follower is not None:
+            chosen.append(follower)  # what happened that day is often told in the sentences after the date
+        return chosen + [o for o in same_day[1:] if o.doc != same_day[0].doc][:1], None
     return _explain(question, options), None
 
 
@@ -154,12 +169,13 @@ def carries(question: Question, norm: str) -> bool:
 def _explain(question: Question, options: list[Option]) -> list[Option]:
     """The best quote and up to two more, close behind it, that also carry what the kind asks for (a reason
     often has two parts; statements and list items are spread over sentences)."""
+    listing = question.kind == "list"
     chosen = [options[0]]
-    follower = _next_sentence(options[0], options)
+    follower = _next_sentence(options[0], options, question)
     if follower is not None and not carries(question, options[0].norm):
         chosen.append(follower)  # the best sentence names the topic; what it promises comes next
-    for o in _pool(options, EXPLAIN_MARGIN)[1:]:
-        if len(chosen) == EXPLAIN_QUOTES:
+    for o in _pool(options, LIST_MARGIN if listing else EXPLAIN_MARGIN)[1:]:
+        if len(chosen) == (LIST_QUOTES if listing else EXPLAIN_QUOTES):
             break
         close = o.doc != options[0].doc and o.score >= options[0].score - CORROBORATION_MARGIN
         if (close or carries(question, o.norm)) and not any(o.text in c.text or c.text in o.text for c in chosen):
@@ -168,7 +184,8 @@ def _explain(question: Question, options: list[Option]) -> list[Option]:
 
 
 def _mentions(norm: str, date: str) -> bool:
-    return date.replace("号", "日") in norm.replace("号", "日")
+    """The text gives the date ('1月23日', not inside '11月23日')."""
+    return re.search(rf"(?<!\d){re.escape(date.replace('号', '日'))}", norm.replace("号", "日")) is not None
 
 
 def _latest(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:

@@ -105,13 +105,17 @@ def note_text(answer: Answer, traditional: bool | None = None) -> str | None:
 
 
 def quote_label(answer: Answer, quote) -> str:
-    """What leads a quote: its date when the answer shows several or a dated form, and 'earlier' for older reports."""
-    dated = len(answer.quotes) > 1 or answer.kind in ("status", "timeline", "event")
+    """What leads a quote: the date of what it reports in dated forms (status, timeline, event), the
+    article's date when the quotes come from several articles, and 'earlier' for older reports."""
     parts = []
     if quote.role == "earlier":
         parts.append(message("earlier", traditional=answer.script == "traditional"))
-    if dated and quote.date:
+    if answer.kind in ("status", "timeline", "event") and quote.date:
         parts.append(quote.date)
+    elif len({q.passage.doc_id for q in answer.quotes}) > 1:
+        date = answer.sources[answer.source_number(quote) - 1].date
+        if date:
+            parts.append(date)
     return " ".join(parts)
 
 

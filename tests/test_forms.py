@@ -103,3 +103,12 @@ def test_a_searcher_finds_passages_by_a_phrase_tokens_cannot_hold(engine):
     hits = engine.loaded.searcher.matching("1月23日", re.compile(r"(?<!\d)1月23[日号]"), 5)
     assert hits and all(re.search(r"(?<!\d)1月23日", h.passage.text) for h in hits)
     assert not engine.loaded.searcher.matching("1月23日", re.compile("不存在的短语"), 5)
+
+
+def test_the_company_table_follows_the_sentence_announcing_it(engine):
+    answer = engine.answer("中国有哪些国产AI芯片公司？")
+    assert answer.kind == "list" and not answer.abstained
+    assert answer.quotes[0].text.endswith("如下：")
+    assert_verbatim(engine, answer)
+    shown = "".join(q.text for q in answer.quotes[1:])
+    assert all(name in shown for name in ("华为海思", "寒武纪", "摩尔线程"))

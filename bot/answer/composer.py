@@ -16,7 +16,7 @@ from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _wor
                                  names_attribute,
                                  clause_cuts, clause_window,
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
-from bot.answer.forms import ANNOUNCES, MAX_FORM_QUOTES, Option, choose, decisive, form_bonus
+from bot.answer.forms import ANNOUNCES, LIST_MARGIN, MAX_FORM_QUOTES, Option, choose, decisive, form_bonus
 from bot.answer.model import Answer, Note, Quote, Source
 from bot.answer.question import (SCOPE_WORDS, Question, analyse, as_written, focus_words, holds_names,
                                  question_type)
@@ -492,29 +492,31 @@ class Composer:
             para_text = self.index.paragraph(c.hit.passage).text
             options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published),
                                   c.hit.passage.kind == "table_row", ends_paragraph=not para_text[c.end:].strip()))
-        if asked.kind == "list" and asked.scope != "latest" and options and ANNOUNCES.search(options[0].norm):
-            return self._list(cands, options), None
+        if asked.kind == "list" and asked.scope != "latest" and options:
+            # a sentence that announces items ('几家核心企业的定位如下：') at its paragraph's end: the rows follow
+            announcer = next((o for o in options if o.score >= options[0].score - LIST_MARGIN
+                              and o.ends_paragraph and ANNOUNCES.search(o.norm)), None)
+            if announcer is not None:
+                return self._list(by_key[announcer.key]), None
         picked, note = choose(asked, options)
         chosen = [replace(by_key[o.key], role=o.role, event=o.event or o.published) for o in picked]
         return chosen, (Note(note) if note else None)
 
-    def _list(self, cands: list[Candidate], options: list[Option]) -> list[Candidate]:
-        """The best enumeration; when it announces what follows ('如下：'), the paragraphs that follow too."""
-        best = cands[0]
+    def _list(self, best: Candidate) -> list[Candidate]:
+        """A sentence announcing a list ('如下：'), then the first sentence of each paragraph that follows."""
         out = [best]
-        if ANNOUNCES.search(options[0].norm) if options else False:
-            doc = self.index.document(best.hit.passage)
-            for para in doc.paragraphs[best.hit.passage.paragraph + 1:best.hit.passage.paragraph + MAX_FORM_QUOTES]:
-                if not para.text.strip():
-                    continue
-                a, b = para.sentences[0] if para.sentences else (0, len(para.text))
-                if b - a > MAX_QUOTE_CHARS:
-                    b = a + len(para.text[a:a + MAX_QUOTE_CHARS].rsplit("；", 1)[0]) if "；" in para.text[a:a + MAX_QUOTE_CHARS] else a + MAX_QUOTE_CHARS
-                passage = self._following(best.hit.passage, para.index, a)
-                if passage is None:
-                    break
-                hit = replace(best.hit, passage=passage, corroborating=())
-                out.append(replace(best, hit=hit, start=a, end=b, role="answer"))
+        doc = self.index.document(best.hit.passage)
+        for para in doc.paragraphs[best.hit.passage.paragraph + 1:best.hit.passage.paragraph + MAX_FORM_QUOTES]:
+            if not para.text.strip():
+                continue
+            a, b = para.sentences[0] if para.sentences else (0, len(para.text))
+            if b - a > MAX_QUOTE_CHARS:
+                b = a + len(para.text[a:a + MAX_QUOTE_CHARS].rsplit("；", 1)[0]) if "；" in para.text[a:a + MAX_QUOTE_CHARS] else a + MAX_QUOTE_CHARS
+            passage = self._following(best.hit.passage, para.index, a)
+            if passage is None:
+                break
+            hit = replace(best.hit, passage=passage, corroborating=())
+            out.append(replace(best, hit=hit, start=a, end=b, role="answer"))
         return out
 
     def _following(self, passage, paragraph: int, offset: int):

@@ -16,7 +16,8 @@ from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _wor
                                  names_attribute,
                                  clause_cuts, clause_window,
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
-from bot.answer.forms import ANNOUNCES, LIST_MARGIN, MAX_FORM_QUOTES, Option, choose, decisive, form_bonus
+from bot.answer.forms import (ANNOUNCES, LIST_MARGIN, MAX_FORM_QUOTES, TIMELINE_MARGIN, Option, choose, decisive,
+                              form_bonus)
 from bot.answer.model import Answer, Note, Quote, Source
 from bot.answer.question import (SCOPE_WORDS, Question, analyse, as_written, focus_words, holds_names,
                                  question_type)
@@ -26,9 +27,12 @@ from embeddings.search import Hit
 MAX_QUOTES = 3
 EXPLAINING = ("why", "how", "said", "compare")  # kinds whose answer is an explanation, not a value
 EXPLAIN_QUOTE_CHARS = 240  # a reason or a statement often takes two sentences
+STORY_ROWS = 300  # passages of the story's article read for its dated events
 FORM_OPTIONS = 200  # candidates an answer form chooses among
 ON_POINT_MARGIN = 2.0  # logits behind the top a lookup's on-point quote may be and still go first
-DECISIVE_THRESHOLD = 0.3  # the confidence a decisive quote (forms.decisive) needs
+DECISIVE_THRESHOLD = 0.3
+# A story's dated events: the question names the story, its events rarely repeat the question's words.
+SEQUENCE_THRESHOLD = 0.1  # the confidence a decisive quote (forms.decisive) needs
 
 
 @dataclass(frozen=True)
@@ -443,8 +447,10 @@ class Composer:
         best_norm = self.canonical(self.index.paragraph(best.hit.passage).text[best.start:best.end])
         # A quote with what the kind is defined by, or a timeline of two or more dated events of the story,
         # answers even when few of the question's words recur in it.
-        if decisive(asked, best_norm) or note is not None and note.key == "sequence":
+        if decisive(asked, best_norm):
             threshold = hedge = min(threshold, self.calibration.get("decisive", DECISIVE_THRESHOLD))
+        elif note is not None and note.key == "sequence":
+            threshold = hedge = min(threshold, self.calibration.get("sequence", SEQUENCE_THRESHOLD))
         if confidence < hedge:
             return self._abstain(asked, hits, confidence, qtype, features, q_words)
         if confidence < threshold:
@@ -492,6 +498,18 @@ class Composer:
             para_text = self.index.paragraph(c.hit.passage).text
             options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published),
                                   c.hit.passage.kind == "table_row", ends_paragraph=not para_text[c.end:].strip()))
+        if asked.kind == "timeline" and cands:
+            # The story's article tells its events in order: its sentences that date themselves are candidates
+            # too, at the bottom of the form's margin, whatever words they share with the question.
+            floor = cands[0].score - TIMELINE_MARGIN
+            for c in self._dated_sentences(cands[0]):
+                key = (c.hit.passage.doc_id, c.hit.passage.paragraph, c.start, c.end)
+                if key in by_key:
+                    continue
+                by_key[key] = c = replace(c, score=floor, bonus=0.0)
+                text = self.index.paragraph(c.hit.passage).text[c.start:c.end]
+                published = self.index.document(c.hit.passage).date
+                options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published)))
         if asked.kind == "list" and asked.scope != "latest" and options:
             # a sentence that announces items ('几家核心企业的定位如下：') at its paragraph's end: the rows follow
             announcer = next((o for o in options if o.score >= options[0].score - LIST_MARGIN
@@ -517,6 +535,33 @@ class Composer:
                 break
             hit = replace(best.hit, passage=passage, corroborating=())
             out.append(replace(best, hit=hit, start=a, end=b, role="answer"))
+        return out
+
+    def _dated_sentences(self, best: Candidate, reach: int = STORY_ROWS) -> list[Candidate]:
+        """The sentences of `best`'s article (its passages are adjacent rows) that state a date of their own,
+        in the article's order, as candidates shaped like `best`."""
+        doc_id, row = best.hit.passage.doc_id, best.hit.passage.row
+        rows = []
+        for step in (-1, 1):
+            r = row if step == 1 else row - 1
+            while 0 <= r < self.index.rows and abs(r - row) <= reach and self.index.live[r]:
+                if self.index.passage(r).doc_id != doc_id:
+                    break
+                rows.append(r)
+                r += step
+        published = self.index.document(best.hit.passage).date
+        out, seen = [], set()
+        for r in sorted(rows):
+            p = self.index.passage(r)
+            text = self.index.paragraph(p).text
+            for a, b in p.sentences:
+                a, b = p.start + a, p.start + b
+                if (p.paragraph, a) in seen or b - a > EXPLAIN_QUOTE_CHARS:
+                    continue
+                seen.add((p.paragraph, a))
+                sentence = text[a:b]
+                if event_date(sentence, published) is not None:
+                    out.append(replace(best, hit=replace(best.hit, passage=p, corroborating=()), start=a, end=b))
         return out
 
     def _following(self, passage, paragraph: int, offset: int):

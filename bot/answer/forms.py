@@ -212,20 +212,21 @@ def _latest(question: Question, options: list[Option]) -> tuple[list[Option], st
 
 
 def _timeline(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
-    """Up to five dated events of the story in the order they happened: from the articles the best
-    quotes come from (or naming the question's names), one quote a date, events the sentence dates
-    itself before those dated only by their article."""
+    """Up to five events of the story in the order they happened: from the articles the best quotes come
+    from (or naming the question's names), events the sentence dates itself first (one a date), then the
+    best of the rest; in date order, and in the article's order where the date is the same."""
     story = {o.doc for o in options[:STORY_DOCS]}
     pool = [o for o in _pool(options, TIMELINE_MARGIN) if o.date
             and (o.doc in story or question.entities and holds_names(question, o.norm))]
     pool.sort(key=lambda o: (o.event is None, -o.score))
     picked: list[Option] = []
     for o in pool:
-        if all(o.date != p.date for p in picked):
-            picked.append(o)
+        if o.event is None or all(o.event != p.event for p in picked):
+            if not any(o.text in p.text or p.text in o.text for p in picked):
+                picked.append(o)
         if len(picked) == MAX_FORM_QUOTES:
             break
     if len(picked) < 2:
         return [options[0]], None
-    picked.sort(key=lambda o: (o.date, -o.score))
+    picked.sort(key=lambda o: (o.date, o.key[1], o.key[2]))
     return picked, "sequence"

@@ -24,6 +24,7 @@ MEANS_CUES = re.compile(r"通过|借助|利用|采取|采用|依据|依照|按�
 SPEECH_CUES = re.compile(r"表示|称|说|指出|认为|强调|回应|透露|警告|声明|坦言|直言|提到|指|写道|呼吁|质疑|批评|宣布")
 COMPARE_CUES = re.compile(r"倍|比|高于|低于|多于|少于|相当|差距|相比|超过|超越|不如|领先|落后|快|慢|区别|差异|不同|对标|代差|鸿沟")
 STATE_CUES = re.compile(r"批准|允许|禁止|不允许|放行|叫停|获准|许可|禁令|解禁|禁运|限制|管制|恢复|取消|暂停|入境|进口|出口|不得|准入")
+REFERS_BACK = re.compile(r"^(?:这|这也|这就|正因|因此|所以|由此)[^，。]{0,30}(?:原因|缘故|缘由|理由|道理|之所以|所以)")
 ADDRESSED = re.compile(r"致函|致信|写信给|问|向")
 ASKED_BACK = re.compile(r"请问|记者问|有记者问|[？?]\s*$|[”」][？?]")
 ANNOUNCES = re.compile(r"[：:]\s*$|如下|以下几|包括以下|以下[^，。]{0,6}[：:]")
@@ -112,6 +113,12 @@ def decisive(question: Question, norm: str) -> bool:
     return False
 
 
+def _previous_sentence(best: Option, options: list[Option]) -> Option | None:
+    """The option that ends right where `best` starts, in the same paragraph (the shortest such)."""
+    before = [o for o in options if o.key[:2] == best.key[:2] and 0 <= best.key[2] - o.key[3] <= 2]
+    return max(before, key=lambda o: o.key[2]) if before else None
+
+
 def _next_sentence(best: Option, options: list[Option], question: Question | None = None) -> Option | None:
     """The option that starts right where `best` ends: in the same paragraph, or at the start of the next
     one when `best` ends its paragraph (the shortest such)."""
@@ -143,7 +150,7 @@ def choose(question: Question, options: list[Option]) -> tuple[list[Option], str
     questions lead with the newest evidence and keep older reports dated; timelines put events in order."""
     if not options:
         return [], None
-    if question.scope == "latest":
+    if question.kind == "status" or question.kind == "fact" and question.scope == "latest":
         return _latest(question, options)
     if question.kind == "timeline":
         return _timeline(question, options)
@@ -171,6 +178,10 @@ def _explain(question: Question, options: list[Option]) -> list[Option]:
     often has two parts; statements and list items are spread over sentences)."""
     listing = question.kind == "list"
     chosen = [options[0]]
+    if question.kind == "why" and REFERS_BACK.search(options[0].norm):
+        before = _previous_sentence(options[0], options)
+        if before is not None:
+            chosen.insert(0, before)  # '这也便是…的原因': the reason was the sentence before
     follower = _next_sentence(options[0], options, question)
     if follower is not None and not carries(question, options[0].norm):
         chosen.append(follower)  # the best sentence names the topic; what it promises comes next

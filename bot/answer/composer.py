@@ -458,16 +458,20 @@ class Composer:
         return self._answer(asked, chosen, confidence, qtype, features, note, hits)
 
     def on_point(self, asked: Question, qtype: str, cands: list[Candidate]) -> tuple[list[Candidate], bool]:
-        """For a number or date lookup: the best candidate close behind the top (ON_POINT_MARGIN) whose typed
-        answer is of the asked attribute and whose paragraph names the question's names goes first; False
+        """For a number or date lookup: the best candidate close behind the top (ON_POINT_MARGIN) with a typed
+        answer the question does not give, of the asked attribute, whose paragraph names the question's names,
+        goes first; False
         when none is (the articles hold numbers about the topic, not the one asked: a near miss)."""
-        attribute = asked_attribute(self.tokenizer.canonical(asked.text))
+        q_norm = self.tokenizer.canonical(asked.text)
+        attribute = asked_attribute(q_norm)
         for i, c in enumerate(cands):
             if c.score < cands[0].score - ON_POINT_MARGIN:
                 break
             norm = self.canonical(self.index.paragraph(c.hit.passage).text[c.start:c.end])
             para = self.canonical(self.index.paragraph(c.hit.passage).text)
-            if not (attribute_near(attribute, norm, self.typed_answers(qtype, norm)) or names_attribute(attribute, para)):
+            # a value the question does not already give ('4月访华是哪一天' is not answered by its own '4月')
+            fresh = tuple((at, text) for at, text in self.typed_answers(qtype, norm) if text not in q_norm)
+            if not fresh or not (attribute_near(attribute, norm, fresh) or names_attribute(attribute, para)):
                 continue
             if asked.entities and not holds_names(asked, para):
                 continue

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
+from cachetools import FIFOCache
 
 from bot.answer.calibration import calibrated, load_calibration, thresholds
 from bot.answer.dates import event_date
@@ -73,15 +75,7 @@ CACHE_LIMIT = 20_000  # entries per cache: a few KB each at most, so a long-runn
 TEXT_CACHE_LIMIT = 50_000  # folded texts and their typed answers: under 1 KB each, ~10 per passage
 
 
-def remember(cache: dict, key, make, limit: int = CACHE_LIMIT):
-    """cache[key], made on first use; the same news sentences come back question after question,
-    so the composer keeps what it derived from them (emptied when it reaches `limit`)."""
-    found = cache.get(key)
-    if found is None:
-        if len(cache) >= limit:
-            cache.clear()
-        found = cache[key] = make()
-    return found
+FOCUS_LIMIT = 4_096  # questions' focus words
 
 
 class Composer:
@@ -93,16 +87,30 @@ class Composer:
         self.tokenizer = index.tokenizer
         self.calibration = calibration if calibration is not None else load_calibration()
         self.scorer = self.calibration.get("scorer", DEFAULT_SCORER)
-        self._token_cache: dict[str, frozenset[str]] = {}  # clause windows → their tokens, shared by questions
+        # The same news sentences come back question after question, so the composer keeps what it derived
+        # from them, in caches bounded by entries (oldest out first; reads do not reorder them, which costs
+        # nothing on the hot path) and shared by the bot's answering threads under one lock.
+        self._lock = threading.Lock()
+        self._token_cache: FIFOCache = FIFOCache(CACHE_LIMIT)  # clause windows → their tokens
         # Candidates' tokens are handled as term keys (the vocabulary id, or the term itself where the
         # vocabulary lacks it), so the token ids stored per sentence need no decoding to strings.
-        self._sentence_keys: dict[int, tuple[tuple[frozenset, frozenset], ...]] = {}
-        self._pair_keys: dict[tuple[int, int], tuple[frozenset, frozenset]] = {}
-        self._text_keys: dict[str, tuple[frozenset, frozenset]] = {}
-        self._canonical: dict[str, str] = {}
-        self._paragraphs: dict[tuple[str, int], frozenset] = {}
-        self._matches: dict[str, dict[str, tuple[tuple[int, str], ...]]] = {}  # folded text → qtype → typed answers
-        self._focus: dict[str, set[str]] = {}
+        self._sentence_keys: FIFOCache = FIFOCache(CACHE_LIMIT)
+        self._pair_keys: FIFOCache = FIFOCache(CACHE_LIMIT)
+        self._text_keys: FIFOCache = FIFOCache(CACHE_LIMIT)
+        self._canonical: FIFOCache = FIFOCache(TEXT_CACHE_LIMIT)
+        self._paragraphs: FIFOCache = FIFOCache(CACHE_LIMIT)
+        self._matches: FIFOCache = FIFOCache(TEXT_CACHE_LIMIT)  # folded text → qtype → typed answers
+        self._focus: FIFOCache = FIFOCache(FOCUS_LIMIT)
+
+    def remember(self, cache: FIFOCache, key, make):
+        """cache[key], made on first use (outside the lock: making may take a while)."""
+        with self._lock:
+            found = cache.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                cache[key] = found
+        return found
 
     def keys(self, terms) -> list[int | str]:
         """The key of each term: its vocabulary id, or the term itself where the vocabulary lacks it
@@ -122,7 +130,7 @@ class Composer:
                 at += len(x)
             return tuple(out)
 
-        return remember(self._sentence_keys, passage.row, read)[i]
+        return self.remember(self._sentence_keys, passage.row, read)[i]
 
     def sentence_tokens(self, passage, i: int) -> frozenset[str]:
         """Tokens of the passage's i-th sentence as strings (for inspection; answering uses keys)."""
@@ -134,11 +142,11 @@ class Composer:
             a, b = self.sentence_keys(passage, i), self.sentence_keys(passage, i + 1)
             return a[0] | b[0], a[1] | b[1]
 
-        return remember(self._pair_keys, (passage.row, i), make)
+        return self.remember(self._pair_keys, (passage.row, i), make)
 
     def text_keys(self, text: str) -> tuple[frozenset, frozenset]:
         """Keys of a text cut now (clause windows of long sentences, stale paragraphs)."""
-        return remember(self._text_keys, text, lambda: self._keys_of(self.token_set(text)))
+        return self.remember(self._text_keys, text, lambda: self._keys_of(self.token_set(text)))
 
     def _keys_of(self, toks: frozenset[str]) -> tuple[frozenset, frozenset]:
         """(keys of all the tokens, keys of the jieba words among them)."""
@@ -157,7 +165,7 @@ class Composer:
                 return self._keys_of(self.token_set(text[a:b]))
             return self._keys_of(frozenset().union(*[self.token_set(text[x:y]) for x, y in clauses]))
 
-        return remember(self._text_keys, text[a:b], make)
+        return self.remember(self._text_keys, text[a:b], make)
 
     def paragraph_keys(self, passage) -> frozenset:
         """Token keys of the passage's whole paragraph, from the tokens the index stored for each of
@@ -187,7 +195,7 @@ class Composer:
                 return self.text_keys(para.text)[0]  # a passage of it was folded into an identical one
             return frozenset(out)
 
-        return remember(self._paragraphs, (passage.doc_id, passage.paragraph), union)
+        return self.remember(self._paragraphs, (passage.doc_id, passage.paragraph), union)
 
     def prepare(self, rows: Sequence[int], stop=None) -> int:
         """Derive now what the first question to reach each of these passages would derive on first
@@ -196,10 +204,9 @@ class Composer:
         small indexes, in the background; returns how many passages were prepared (fewer if `stop`
         was set or a cache is half full)."""
         done = 0
-        caches = ((self._sentence_keys, CACHE_LIMIT), (self._pair_keys, CACHE_LIMIT), (self._token_cache, CACHE_LIMIT),
-                  (self._paragraphs, CACHE_LIMIT), (self._canonical, TEXT_CACHE_LIMIT), (self._matches, TEXT_CACHE_LIMIT))
+        caches = (self._sentence_keys, self._pair_keys, self._token_cache, self._paragraphs, self._canonical, self._matches)
         for row in rows:
-            if (stop is not None and stop.is_set()) or any(len(c) >= limit // 2 for c, limit in caches):
+            if (stop is not None and stop.is_set()) or any(len(c) >= c.maxsize // 2 for c in caches):
                 break  # half of each cache is left to questions: none is emptied by preparing
             p = self.index.passage(int(row))
             para = self.index.paragraph(p)
@@ -222,7 +229,7 @@ class Composer:
 
     def typed_answers(self, qtype: str, norm: str) -> tuple[tuple[int, str], ...]:
         """type_matches(qtype, norm), remembered per folded text."""
-        by_type = remember(self._matches, norm, dict, TEXT_CACHE_LIMIT)
+        by_type = self.remember(self._matches, norm, dict)
         found = by_type.get(qtype)
         if found is None:
             found = by_type[qtype] = type_matches(qtype, norm)
@@ -235,11 +242,11 @@ class Composer:
 
     def canonical(self, text: str) -> str:
         """Folded, alias-canonical text of a candidate."""
-        return remember(self._canonical, text, lambda: self.tokenizer.canonical(text), TEXT_CACHE_LIMIT)
+        return self.remember(self._canonical, text, lambda: self.tokenizer.canonical(text))
 
     def token_set(self, text: str) -> frozenset[str]:
         """Tokens of a candidate's text (clause windows, paragraphs, titles)."""
-        return remember(self._token_cache, text, lambda: frozenset(self.tokenizer.tokens(text)))
+        return self.remember(self._token_cache, text, lambda: frozenset(self.tokenizer.tokens(text)))
 
     def idf(self, token: str) -> float:
         return self.idfs([token])[token]
@@ -272,7 +279,7 @@ class Composer:
         if not hits or not (q_words or q_bigrams):
             return []
         q_norm = self.tokenizer.canonical(question)
-        focus = remember(self._focus, question, lambda: focus_words(question, self.tokenizer.tokens), 4096)
+        focus = self.remember(self._focus, question, lambda: focus_words(question, self.tokenizer.tokens))
         listy_q = bool(_LIST_Q.search(q_norm))
         titled_q = bool(_TITLE_Q.search(q_norm))
         keep = set(q_words) | set(q_bigrams)

@@ -112,3 +112,17 @@ def test_the_company_table_follows_the_sentence_announcing_it(engine):
     assert_verbatim(engine, answer)
     shown = "".join(q.text for q in answer.quotes[1:])
     assert all(name in shown for name in ("华为海思", "寒武纪", "摩尔线程"))
+
+
+def test_dated_forms_render_in_telegram_html_with_their_note_and_labels(engine):
+    import html
+
+    answer = engine.answer("H200现在能进入中国吗？")
+    blocks = answer_html(answer)
+    assert blocks[0].startswith("<i>") and "报道随时间有变化" in blocks[0]
+    assert any(b.startswith("<b>较早 2026-01-14</b>") for b in blocks)
+    for q in answer.quotes:  # every quote is shown whole, escaped
+        assert any(html.escape(q.text, quote=True) in b for b in blocks)
+    trad = engine.answer("H200現在能進入中國嗎？")
+    if trad.note is not None:
+        assert "報導" in answer_html(trad)[0]

@@ -94,3 +94,13 @@ def test_a_number_must_be_of_the_asked_attribute():
     price = "中国技术企业已经提交了200余万枚h200芯片的订单，单价27000美元。"
     assert attribute_near("颗钱", price, type_matches("number", price))  # 钱 meets 美元
     assert attribute_near("", near_miss, ())
+
+
+def test_thresholds_per_kind():
+    from bot.answer.calibration import thresholds
+
+    calib = {"threshold": 0.5}
+    assert thresholds(calib, "fact") == (0.5, 0.5)  # lookups: answer or abstain
+    assert thresholds(calib, "why") == (0.5, 0.25)  # explanations: a hedged answer between the two
+    assert thresholds({"threshold": 0.5, "hedges": {}}, "why") == (0.5, 0.5)
+    assert thresholds({"threshold": 0.2}, "why") == (0.2, 0.2)  # a hedge is never above the answer threshold

@@ -18,7 +18,8 @@ from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _wor
                                  names_attribute,
                                  clause_cuts, clause_window,
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
-from bot.answer.forms import (ANNOUNCES, LIST_MARGIN, MAX_FORM_QUOTES, TIMELINE_MARGIN, Option, choose, decisive,
+from bot.answer.forms import (ANNOUNCES, EXPLAIN_MARGIN, LIST_MARGIN, MAX_FORM_QUOTES, TIMELINE_MARGIN, Option, choose,
+                              decisive,
                               form_bonus)
 from bot.answer.model import Answer, Note, Quote, Source
 from bot.answer.question import (SCOPE_WORDS, Question, analyse, as_written, focus_words, holds_names,
@@ -509,6 +510,19 @@ class Composer:
             para_text = self.index.paragraph(c.hit.passage).text
             options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published),
                                   c.hit.passage.kind == "table_row", ends_paragraph=not para_text[c.end:].strip()))
+        if asked.kind in EXPLAINING + ("list",) and cands:
+            # What follows the best quote may be the answer it announces ('狄奥根尼回答说：'), even when the
+            # retrieved passages stop before it.
+            nxt = self._after(cands[0])
+            if nxt is not None:
+                nxt = replace(nxt, score=cands[0].score - EXPLAIN_MARGIN)
+                key = (nxt.hit.passage.doc_id, nxt.hit.passage.paragraph, nxt.start, nxt.end)
+                if key not in by_key:
+                    by_key[key] = nxt
+                    text = self.index.paragraph(nxt.hit.passage).text[nxt.start:nxt.end]
+                    published = self.index.document(nxt.hit.passage).date
+                    options.append(Option(key, text, self.canonical(text), nxt.score, published,
+                                          event_date(text, published)))
         if asked.kind == "timeline" and cands:
             # The story's article tells its events in order: its sentences that date themselves are candidates
             # too, at the bottom of the form's margin, whatever words they share with the question.
@@ -547,6 +561,25 @@ class Composer:
             hit = replace(best.hit, passage=passage, corroborating=())
             out.append(replace(best, hit=hit, start=a, end=b, role="answer"))
         return out
+
+    def _after(self, best: Candidate) -> Candidate | None:
+        """The sentence right after `best`: the next one of its paragraph, else the first of the next paragraph."""
+        para = self.index.paragraph(best.hit.passage)
+        for a, b in para.sentences:
+            if best.end <= a <= best.end + 2:
+                passage = best.hit.passage if a < best.hit.passage.end else self._following(best.hit.passage, para.index, a)
+                return None if passage is None else replace(best, hit=replace(best.hit, passage=passage, corroborating=()),
+                                                            start=a, end=min(b, a + EXPLAIN_QUOTE_CHARS), bonus=0.0)
+        if para.text[best.end:].strip():
+            return None
+        doc = self.index.document(best.hit.passage)
+        if para.index + 1 >= len(doc.paragraphs):
+            return None
+        nxt = doc.paragraphs[para.index + 1]
+        a, b = nxt.sentences[0] if nxt.sentences else (0, len(nxt.text))
+        passage = self._following(best.hit.passage, nxt.index, a)
+        return None if passage is None else replace(best, hit=replace(best.hit, passage=passage, corroborating=()),
+                                                    start=a, end=min(b, a + EXPLAIN_QUOTE_CHARS), bonus=0.0)
 
     def _dated_sentences(self, best: Candidate, reach: int = STORY_ROWS) -> list[Candidate]:
         """The sentences of `best`'s article (its passages are adjacent rows) that state a date of their own,

@@ -74,6 +74,8 @@ def form_bonus(question: Question, norm: str, table_row: bool = False) -> float:
     elif kind == "compare":
         if question.sides and all(s in norm for s in question.sides):
             bonus += 1.0
+        elif question.sides and not any(s in norm for s in question.sides):
+            bonus -= 2.0  # a comparison of other things ('…和婚姻还有什么区别')
         if COMPARE_CUES.search(norm):
             bonus += 0.6
     elif kind == "list":
@@ -183,11 +185,13 @@ def _explain(question: Question, options: list[Option]) -> list[Option]:
         if before is not None:
             chosen.insert(0, before)  # '这也便是…的原因': the reason was the sentence before
     follower = _next_sentence(options[0], options, question)
-    if follower is not None and not carries(question, options[0].norm):
-        chosen.append(follower)  # the best sentence names the topic; what it promises comes next
+    if follower is not None and (not carries(question, options[0].norm) or ANNOUNCES.search(options[0].norm)):
+        chosen.append(follower)  # the best sentence names the topic, or announces ('回答说：'); what it promises comes next
     for o in _pool(options, LIST_MARGIN if listing else EXPLAIN_MARGIN)[1:]:
         if len(chosen) == (LIST_QUOTES if listing else EXPLAIN_QUOTES):
             break
+        if ASKED_BACK.search(o.norm):
+            continue  # a question put to someone answers nothing
         close = o.doc != options[0].doc and o.score >= options[0].score - CORROBORATION_MARGIN
         if (close or carries(question, o.norm)) and not any(o.text in c.text or c.text in o.text for c in chosen):
             chosen.append(o)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer import Answer, Composer
-from bot.answer.question import analyse, holds_names, state_query
+from bot.answer.question import analyse, holds_names, state_query, sub_questions
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
@@ -138,9 +138,16 @@ class Engine:
         return q
 
     def answer(self, question: str) -> Answer:
-        """The one answering path (CLI, chat, eval, benchmarks): retrieve, then compose the question's answer form."""
+        """The one answering path (CLI, chat, eval, benchmarks): retrieve, then compose the question's answer
+        form; a question that asks two things ('哪天去世的？活了多少岁？') is answered part by part."""
         q = self.check_question(question)
         loaded = self.loaded  # one generation for the whole question, even if a swap happens meanwhile
+        parts = sub_questions(q)
+        if len(parts) > 1:
+            return loaded.composer.merged(q, [self._answer(loaded, part) for part in parts])
+        return self._answer(loaded, q)
+
+    def _answer(self, loaded: Loaded, q: str) -> Answer:
         qv = loaded.searcher.query_vector(q)
         asked = analyse(q)
         # A lookup's answer sits in the few best passages; a reason, a list or a story's states are spread wider.

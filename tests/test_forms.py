@@ -126,3 +126,15 @@ def test_dated_forms_render_in_telegram_html_with_their_note_and_labels(engine):
     trad = engine.answer("H200現在能進入中國嗎？")
     if trad.note is not None:
         assert "報導" in answer_html(trad)[0]
+
+
+def test_a_question_asked_in_two_parts_gets_both_answers(engine):
+    answer = engine.answer("H200芯片的单价是多少？英伟达有多少H200库存？")
+    assert not answer.abstained
+    assert_verbatim(engine, answer)
+    shown = "".join(q.text for q in answer.quotes)
+    assert "27000美元" in shown and "70万枚" in shown
+    assert len({(q.passage.doc_id, q.start, q.end) for q in answer.quotes}) == len(answer.quotes)
+    half = engine.answer("H200芯片的单价是多少？华为910C的售价是多少？")
+    assert not half.abstained and "27000美元" in "".join(q.text for q in half.quotes)
+    assert half.note is not None and half.note.key in ("not_found", "not_answered")  # what the other part lacks

@@ -104,3 +104,16 @@ def test_thresholds_per_kind():
     assert thresholds(calib, "why") == (0.5, 0.25)  # explanations: a hedged answer between the two
     assert thresholds({"threshold": 0.5, "hedges": {}}, "why") == (0.5, 0.5)
     assert thresholds({"threshold": 0.2}, "why") == (0.2, 0.2)  # a hedge is never above the answer threshold
+
+
+@pytest.mark.parametrize("question,parts", [
+    ("劳伦斯·洛克菲勒是哪天去世的？活了多少岁？", ("劳伦斯·洛克菲勒是哪天去世的？", "劳伦斯·洛克菲勒活了多少岁？")),
+    ("金鍾國什麼時候入伍、什麼時候退伍的？", ("金鍾國什麼時候入伍", "金鍾國什麼時候退伍的？")),
+    ("H20和H200有什么区别？", ("H20和H200有什么区别？",)),
+    ("在1990年，谁获得了冠军？", ("在1990年，谁获得了冠军？",)),
+    ("H200现在能进入中国吗？", ("H200现在能进入中国吗？",)),
+])
+def test_a_question_that_asks_two_things_is_split(question, parts):
+    from bot.answer.question import sub_questions
+
+    assert sub_questions(question) == parts

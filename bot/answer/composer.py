@@ -486,6 +486,32 @@ class Composer:
             return ([c, *cands[:i], *cands[i + 1:]] if i else cands), True
         return cands, False
 
+    def merged(self, question: str, parts: Sequence[Answer]) -> Answer:
+        """One answer to a question asked in parts: the answered parts' quotes in order (each once), their
+        sources, the lowest confidence among them, and what a refused part lacks as the note. Refused
+        whole only when every part is."""
+        asked = analyse(question)
+        answered = [a for a in parts if not a.abstained]
+        if not answered:
+            first = parts[0]
+            return replace(first, question=question, kind=asked.kind, script=asked.script)
+        quotes: list[Quote] = []
+        sources: list[Source] = []
+        for a in answered:
+            for q in a.quotes:
+                if any(q.passage.doc_id == x.passage.doc_id and q.start == x.start and q.end == x.end
+                       and q.passage.paragraph == x.passage.paragraph for x in quotes):
+                    continue
+                quotes.append(q)
+                src = a.sources[a.source_number(q) - 1]
+                if not any(x.doc_id == src.doc_id and x.paragraph == src.paragraph for x in sources):
+                    sources.append(src)
+        refused = [a for a in parts if a.abstained]
+        note = refused[0].note if refused else next((a.note for a in answered if a.note is not None), None)
+        return Answer(question, False, min(a.confidence for a in answered), tuple(quotes), tuple(sources), (),
+                      answered[0].qtype, answered[0].features, asked.kind, note, asked.script,
+                      tuple(h for a in parts for h in a.hits))
+
     def reranked(self, asked: Question, cands: list[Candidate]) -> list[Candidate]:
         """The candidates with the bonus their wording earns for the question's kind, best first."""
         out = []

@@ -141,3 +141,26 @@ def as_written(question: str, term: str) -> str:
 def holds_names(asked: Question, norm: str) -> bool:
     """Every name the question gives stands in the folded text as a whole word ('h20' is not in 'h200')."""
     return all(re.search(rf"(?<![a-z0-9]){re.escape(normalize(e))}(?![a-z0-9])", norm) for e in asked.entities)
+
+
+_PART_END = re.compile(r"[？?；;]|、(?=[^、]*(?:什么|多少|哪|谁|几|怎么|如何|为什么|吗))|，(?=[^，]*(?:什么|多少|哪|谁|几))")
+_ASKS = re.compile(r"什么|多少|哪|谁|几|怎么|如何|为什么|为何|吗|多远|多久|多大|多高|多长")
+
+
+def sub_questions(text: str) -> tuple[str, ...]:
+    """A question that asks two or more things, each with its own question word, as separate questions,
+    the later ones given the first's topic ('劳伦斯是哪天去世的？活了多少岁？' → …, '劳伦斯活了多少岁');
+    any other question as itself."""
+    folded = normalize(text)
+    cuts = [0, *(m.end() for m in _PART_END.finditer(folded)), len(text)]
+    parts = [(a, b) for a, b in zip(cuts, cuts[1:]) if folded[a:b].strip(" ？?；;、，,")]
+    if len(parts) < 2 or not all(_ASKS.search(folded[a:b]) for a, b in parts):
+        return (text,)
+    first_a, first_b = parts[0]
+    topic = text[first_a:first_a + _ASKS.search(folded[first_a:first_b]).start()]
+    topic = re.sub(r"(是|在|于|的)$", "", topic.strip())
+    out = [text[first_a:first_b].strip(" 、，,")]
+    for a, b in parts[1:]:
+        part = text[a:b].strip(" 、，,")
+        out.append(part if topic and topic in part else topic + part)
+    return tuple(out)

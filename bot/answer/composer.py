@@ -18,7 +18,8 @@ from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _wor
                                  names_attribute,
                                  clause_cuts, clause_window,
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
-from bot.answer.forms import (ANNOUNCES, EXPLAIN_MARGIN, LIST_MARGIN, MAX_FORM_QUOTES, TIMELINE_MARGIN, Option, choose,
+from bot.answer.forms import (ANNOUNCES, EXPLAIN_MARGIN, LIST_MARGIN, MAX_FORM_QUOTES, STORY_DOCS, TIMELINE_MARGIN, Option,
+                              choose,
                               decisive,
                               form_bonus)
 from bot.answer.model import Answer, Note, Quote, Source
@@ -458,7 +459,9 @@ class Composer:
         if decisive(asked, best_norm):
             threshold = hedge = min(threshold, self.calibration.get("decisive", DECISIVE_THRESHOLD))
         elif note is not None and note.key == "sequence":
-            threshold = hedge = min(threshold, self.calibration.get("sequence", SEQUENCE_THRESHOLD))
+            # two or more dated events that all name the question's names are the story asked for
+            floor = 0.0 if asked.entities else self.calibration.get("sequence", SEQUENCE_THRESHOLD)
+            threshold = hedge = min(threshold, floor)
         if confidence < hedge:
             return self._abstain(asked, hits, confidence, qtype, features, q_words)
         if confidence < threshold:
@@ -550,14 +553,25 @@ class Composer:
                     options.append(Option(key, text, self.canonical(text), nxt.score, published,
                                           event_date(text, published)))
         if asked.kind == "timeline" and cands:
-            # The story's article tells its events in order: its sentences that date themselves are candidates
-            # too, at the bottom of the form's margin, whatever words they share with the question.
+            # The story's articles tell its events in order: their sentences that date themselves are candidates
+            # too, at the bottom of the form's margin, a little higher the more of the question's words they hold.
             floor = cands[0].score - TIMELINE_MARGIN
-            for c in self._dated_sentences(cands[0]):
+            weights = self.question_terms(asked.text)[1]
+            share = coverage_over(weights)
+            story: list[Candidate] = []
+            for c in cands:
+                if c.hit.passage.doc_id not in {x.hit.passage.doc_id for x in story}:
+                    story.append(c)
+                if len(story) == STORY_DOCS:
+                    break
+            for c in (x for best in story for x in self._dated_sentences(best)):
                 key = (c.hit.passage.doc_id, c.hit.passage.paragraph, c.start, c.end)
                 if key in by_key:
                     continue
-                by_key[key] = c = replace(c, score=floor, bonus=0.0)
+                text = self.index.paragraph(c.hit.passage).text[c.start:c.end]
+                if asked.entities and not holds_names(asked, self.canonical(text)):
+                    continue
+                by_key[key] = c = replace(c, score=floor + share(self.token_set(text)), bonus=0.0)
                 text = self.index.paragraph(c.hit.passage).text[c.start:c.end]
                 published = self.index.document(c.hit.passage).date
                 options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published)))

@@ -227,12 +227,12 @@ def _latest(question: Question, options: list[Option]) -> tuple[list[Option], st
 
 
 def _timeline(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
-    """Up to five events of the story in the order they happened: from the articles the best quotes come
-    from (or naming the question's names), events the sentence dates itself first (one a date), then the
+    """Up to five events of the story in the order they happened: naming the question's names, or where it
+    names none, from the articles the best quotes come from; events the sentence dates itself first (one a date), then the
     best of the rest; in date order, and in the article's order where the date is the same."""
     story = {o.doc for o in options[:STORY_DOCS]}
     pool = [o for o in _pool(options, TIMELINE_MARGIN) if o.date
-            and (o.doc in story or question.entities and holds_names(question, o.norm))]
+            and (holds_names(question, o.norm) if question.entities else o.doc in story)]
     pool.sort(key=lambda o: (o.event is None, -o.score))
     picked: list[Option] = []
     for o in pool:

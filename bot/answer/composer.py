@@ -505,6 +505,8 @@ class Composer:
                 if any(q.passage.doc_id == x.passage.doc_id and q.start == x.start and q.end == x.end
                        and q.passage.paragraph == x.passage.paragraph for x in quotes):
                     continue
+                if len(quotes) == MAX_FORM_QUOTES:
+                    break
                 quotes.append(q)
                 src = a.sources[a.source_number(q) - 1]
                 if not any(x.doc_id == src.doc_id and x.paragraph == src.paragraph for x in sources):

@@ -163,4 +163,5 @@ def sub_questions(text: str) -> tuple[str, ...]:
     for a, b in parts[1:]:
         part = text[a:b].strip(" 、，,")
         out.append(part if topic and topic in part else topic + part)
-    return tuple(out)
+    out = list(dict.fromkeys(out))  # the same question twice is asked once
+    return tuple(out) if len({normalize(p).strip("？?") for p in out}) > 1 else (text,)

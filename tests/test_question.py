@@ -100,10 +100,10 @@ def test_thresholds_per_kind():
     from bot.answer.calibration import thresholds
 
     calib = {"threshold": 0.5}
-    assert thresholds(calib, "fact") == (0.5, 0.5)  # lookups: answer or abstain
-    assert thresholds(calib, "why") == (0.5, 0.25)  # explanations: a hedged answer between the two
-    assert thresholds({"threshold": 0.5, "hedges": {}}, "why") == (0.5, 0.5)
-    assert thresholds({"threshold": 0.2}, "why") == (0.2, 0.2)  # a hedge is never above the answer threshold
+    assert thresholds(calib, "fact") == (0.5, 0.5)  # answer or abstain
+    assert thresholds(calib, "why") == (0.5, 0.5)  # no hedge band unless calibrated
+    assert thresholds({"threshold": 0.5, "hedges": {"why": 0.25}}, "why") == (0.5, 0.25)  # a hedged answer between
+    assert thresholds({"threshold": 0.2, "hedges": {"why": 0.25}}, "why") == (0.2, 0.2)  # never above the threshold
 
 
 @pytest.mark.parametrize("question,parts", [

@@ -117,3 +117,16 @@ def test_a_question_that_asks_two_things_is_split(question, parts):
     from bot.answer.question import sub_questions
 
     assert sub_questions(question) == parts
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("李金泽的公司现在有多少员工？", "fact"),  # a value asked 'now' is a lookup of the newest report
+    ("首批H200放行了多少顆？", "fact"),
+    ("太原市发布的4项地方标准是哪几项？", "list"),
+    ("中國海關還擋著H200嗎？", "status"),
+    ("马里总理马伊加是怎么指责法国的？", "said"),
+    ("马金鹏和李婷艳对压岁钱该归谁，看法有什么不一样？", "compare"),
+    ("咸丰十年发生了什么事？", "event"),
+])
+def test_more_reader_wordings(question, kind):
+    assert analyse(question).kind == kind

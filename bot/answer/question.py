@@ -49,13 +49,15 @@ _DATE_MENTION = re.compile(r"(?:\d{2,4}年)?\d{1,2}月\d{1,2}[日号]|\d{4}年\d
 _KIND_PATTERNS = [
     ("timeline", re.compile(r"时间线|时间表|经过|历程|经历|演变|来龙去脉|始末|怎么变|如何变|变化|怎样变|前后|先后|一步步|过程|按时间|几次|之前发生|中间发生|从.{1,20}到.{1,20}(?:发生|经历|怎么|如何)")),
     ("event", re.compile(rf"(?:{_DATE_MENTION.pattern}|那天|当天|这天)[^，,。？?]{{0,8}}(?:发生了?什么|有什么事|怎么了|出了什么事|什么事)")),
-    ("compare", re.compile(r"区别|差别|差异|不同|异同|相比|比较|对比|哪个(?:更|比较)|比.{1,12}(?:快|慢|强|弱|高|低|多|少|大|小|好|差|贵|便宜)|一样吗|相同吗")),
-    ("said", re.compile(r"说了?什么|怎么说(?!服)|如何说(?!服)|说法|表示了?什么|怎么回应|如何回应|回应了?什么|有何回应|怎么回答|答复|怎么评价|如何评价|怎么看|如何看|看法|态度|评论|立场|声明了?什么|谈到|说过")),
+    ("compare", re.compile(r"区别|差别|差异|不同|不一样|差在哪|异同|相比|比较|对比|哪个(?:更|比较)|谁的.{0,10}更|比.{1,12}(?:快|慢|强|弱|高|低|多|少|大|小|好|差|贵|便宜)|一样吗|相同吗")),
+    ("said", re.compile(r"(?:怎么|如何|怎样)(?:指责|批评|回应|解释|开导|劝|评论|表态)|说了?什么|怎么说(?!服)|如何说(?!服)|说法|表示了?什么|怎么回应|如何回应|回应了?什么|有何回应|怎么回答|答复|怎么评价|如何评价|怎么看|如何看|看法|态度|评论|立场|声明了?什么|谈到|说过")),
     ("why", re.compile(r"为什么|为何|为啥|什么原因|原因|因何|怎么会|何故|动机|目的是|出于什么|凭什么|理由")),
     ("list", re.compile(r"哪些|哪几|有什么.{0,6}(?:条件|措施|公司|企业|产品|国家|人|要求|限制|规定|内容|条款|特点)|包括什么|包含什么|分别|几类|几种|几项|列举|名单|清单")),
     ("how", re.compile(r"怎么|如何|怎样|通过什么|用什么方式|以什么方式|什么办法|什么手段|方法")),
-    ("status", re.compile(r"现在|目前|如今|眼下|最新|最近|最后|现状|进展|了吗|了没|了没有|还能|还可以|还在|还是|是否已|有没有被|被禁|禁止了?吗|允许.{0,10}吗|批准.{0,10}吗|能不能|能否|可以.{0,12}吗|能.{0,12}吗|会不会|放行")),
+    ("status", re.compile(r"还.{0,8}吗|还.{0,8}没有|现在|目前|如今|眼下|最新|最近|最后|现状|进展|了吗|了没|了没有|还能|还可以|还在|还是|是否已|有没有被|被禁|禁止了?吗|允许.{0,10}吗|批准.{0,10}吗|能不能|能否|可以.{0,12}吗|能.{0,12}吗|会不会|放行")),
 ]
+_LOOKUP = re.compile(r"多少|几[个名人次年天倍种项家位条座只枚颗件届所岁]|哪[个家里位座所款天年]|谁|什么时候|何时")
+_ERA = re.compile(r"\d{2,4}年|[一二三四五六七八九十]{1,3}年|年代|世纪")
 _LATEST = re.compile(r"现在|目前|如今|眼下|最新|最近|最后|现状|进展|了吗|了没|还能|还可以|还在|是否已")
 # Words that say when the reader wants the news, not what it is about: left out of the search terms.
 SCOPE_WORDS = frozenset({"现在", "目前", "如今", "眼下", "最新", "现状", "进展", "时间线", "时间表", "经过", "历程", "始末"})
@@ -86,12 +88,17 @@ def analyse(text: str) -> Question:
     """The typed reading of a question (pure: patterns only, no corpus)."""
     q = normalize(text)
     kind = next((name for name, pattern in _KIND_PATTERNS if pattern.search(q)), "fact")
+    slot = question_type(text)
+    if kind in ("status", "list") and slot in ("number", "person", "place", "date") and _LOOKUP.search(q) \
+            and "哪几" not in q and "哪些" not in q:
+        kind = "fact"  # '现在有多少员工', '首批放行了多少颗', '有几家企业进了名单': a value, asked now
     date = _DATE_MENTION.search(q)
-    if kind == "fact" and date and re.search(r"什么|怎么了|啥", q) and not re.search(r"谁|多少|哪", q):
+    if kind == "fact" and re.search(r"什么|怎么了|啥", q) and not re.search(r"谁|多少|哪", q) and (
+            date or _ERA.search(q) and re.search(r"什么事|发生", q)):
         kind = "event"
     scope = "sequence" if kind == "timeline" else "latest" if (kind == "status" or _LATEST.search(q)) else "any"
     return Question(
-        text=text, kind=kind, slot=question_type(text), entities=_names(text),
+        text=text, kind=kind, slot=slot, entities=_names(text),
         scope=scope, script="traditional" if to_simplified(text) != text else "simplified",
         date=date.group(0) if date else None, speaker=_speaker(q) if kind == "said" else None,
         sides=_sides(q) if kind == "compare" else ())

@@ -48,12 +48,15 @@ def naive_quote(engine: Engine, question: str) -> str:
         return ""
     passage = searcher.index.passages[int(np.argmax(bm))]
     para = searcher.index.paragraph(passage)
-    tok = searcher.index.tokenizer
-    q = {t for t in tok.tokens(question) if not t.startswith("#")}
+    return most_shared(searcher.index.tokenizer, question, [para.text[a:b] for a, b in para.sentences])
+
+
+def most_shared(tokenizer, question: str, sentences: list[str]) -> str:
+    """The first of `sentences` sharing the most words with the question (the naive peers' choice)."""
+    q = {t for t in tokenizer.tokens(question) if not t.startswith("#")}
     best, best_n = "", -1
-    for a, b in para.sentences:
-        s = para.text[a:b]
-        n = len(q & {t for t in tok.tokens(s) if not t.startswith("#")})
+    for s in sentences:
+        n = len(q & {t for t in tokenizer.tokens(s) if not t.startswith("#")})
         if n > best_n:
             best, best_n = s, n
     return best

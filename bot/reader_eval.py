@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.engine import Engine
+from bot.evaluate import most_shared
 from bot.readerset import KINDS, ReaderQuestion, ReaderSet, load_reader_set, shows, write_corpus
 from bot.settings import Settings
 from embeddings.encoders import Encoder
@@ -37,19 +38,9 @@ def peer_quote(engine: Engine, question: str) -> str:
     bm = searcher.bm25_scores(question)
     if not bm.size or bm.max() <= 0:
         return ""
-    tok = searcher.index.tokenizer
-    q = {t for t in tok.tokens(question) if not t.startswith("#")}
-    best, best_n = "", -1
-    for row in bm.argsort()[::-1][:PEER_PARAGRAPHS].tolist():
-        if bm[row] <= 0:
-            break
-        passage = searcher.index.passages[row]
-        for a, b in passage.sentences:
-            s = passage.text[a:b]
-            n = len(q & {t for t in tok.tokens(s) if not t.startswith("#")})
-            if n > best_n:
-                best, best_n = s, n
-    return best
+    rows = [row for row in bm.argsort()[::-1][:PEER_PARAGRAPHS].tolist() if bm[row] > 0]
+    sentences = [p.text[a:b] for p in (searcher.index.passages[row] for row in rows) for a, b in p.sentences]
+    return most_shared(searcher.index.tokenizer, question, sentences)
 
 
 def run_reader_eval(paths: list[Path], settings: Settings, encoder: Encoder | None = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 import time
@@ -11,11 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer import Answer, Composer
-from bot.answer.question import analyse, holds_names, state_query, sub_questions
+from bot.answer.question import analyse, date_pattern, holds_names, state_query, sub_questions
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
-from embeddings.search import Searcher, SearcherSlot
+from embeddings.search import Hit, Searcher, SearcherSlot
 from embeddings.textnorm import normalize, strip_controls
 from embeddings.warm import Warmer, available_bytes, default_budget, files_by_heat, warm
 
@@ -154,17 +153,19 @@ class Engine:
         hits = loaded.searcher.search(q, k=RETRIEVE_K if asked.kind == "fact" else FORM_K, query_vector=qv)
         extra = state_query(asked, list(loaded.composer.question_terms(q)[1]))
         if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
-            seen = {h.passage.id for h in hits}
-            hits += [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K) if h.passage.id not in seen
-                     and holds_names(asked, normalize(h.passage.text))][:STATE_K]
+            hits += unseen(hits, [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K)
+                                  if holds_names(asked, normalize(h.passage.text))])
         if asked.kind == "event" and asked.date:  # what the articles report of that day, whatever else was asked
-            seen = {h.passage.id for h in hits}
-            said = normalize(asked.date)
-            day = re.compile(r"(?<!\d)" + (re.escape(said[:-1]) + "[日号]" if said[-1] in "日号" else re.escape(said)))
-            hits += [h for h in loaded.searcher.matching(asked.date, day, STATE_K + len(hits)) if h.passage.id not in seen][:STATE_K]
+            hits += unseen(hits, loaded.searcher.matching(asked.date, date_pattern(asked.date), STATE_K + len(hits)))
         return loaded.composer.compose(q, hits, qv)
 
     ask = answer
+
+
+def unseen(hits: list[Hit], more: list[Hit], limit: int = STATE_K) -> list[Hit]:
+    """The first `limit` of `more` that are not among `hits` already."""
+    seen = {h.passage.id for h in hits}
+    return [h for h in more if h.passage.id not in seen][:limit]
 
 
 PREPARE_ROWS = 5_000  # an index this small has every passage's derived data prepared (see Composer.prepare)

@@ -52,6 +52,15 @@ class Candidate:
     event: str | None = None  # the date of what it reports, where the form needs one
 
     @property
+    def key(self) -> tuple[str, int, int, int]:
+        """Where it stands: (document, paragraph, start, end)."""
+        return self.hit.passage.doc_id, self.hit.passage.paragraph, self.start, self.end
+
+    def moved(self, passage, start: int, end: int) -> "Candidate":
+        """The same candidate's standing for another span, of `passage` (a sentence next to it, a row)."""
+        return replace(self, hit=replace(self.hit, passage=passage, corroborating=()), start=start, end=end)
+
+    @property
     def coverage(self) -> float:
         return self.features["coverage"]
 
@@ -432,7 +441,7 @@ class Composer:
         alternatives: list[str] = []
         taken: list[tuple[str, int, int, int]] = []
         for c in cands:
-            key = (c.hit.passage.doc_id, c.hit.passage.paragraph, c.start, c.end)
+            key = c.key
             if any(k[:2] == key[:2] and k[2] < c.end and c.start < k[3] for k in taken):
                 continue  # overlaps a better candidate of the same paragraph
             taken.append(key)
@@ -471,8 +480,7 @@ class Composer:
     def on_point(self, asked: Question, qtype: str, cands: list[Candidate]) -> tuple[list[Candidate], bool]:
         """For a number or date lookup: the best candidate close behind the top (ON_POINT_MARGIN) with a typed
         answer the question does not give, of the asked attribute, whose paragraph names the question's names,
-        goes first; False
-        when none is (the articles hold numbers about the topic, not the one asked: a near miss)."""
+        goes first; False when none is (the articles hold numbers about the topic, not the one asked)."""
         q_norm = self.tokenizer.canonical(asked.text)
         attribute = asked_attribute(q_norm)
         for i, c in enumerate(cands):
@@ -530,30 +538,21 @@ class Composer:
     def _form(self, asked: Question, cands: list[Candidate]) -> tuple[list[Candidate], Note | None]:
         """The quotes of the question's answer form (status, timeline, event, list), in their order and roles."""
         by_key: dict[tuple, Candidate] = {}
-        options = []
+        options: list[Option] = []
+
+        def offer(c: Candidate) -> None:
+            if c.key not in by_key:
+                by_key[c.key] = c
+                options.append(self._option(c))
+
         for c in cands[:FORM_OPTIONS]:
-            key = (c.hit.passage.doc_id, c.hit.passage.paragraph, c.start, c.end)
-            if key in by_key:
-                continue
-            by_key[key] = c
-            text = self.index.paragraph(c.hit.passage).text[c.start:c.end]
-            published = self.index.document(c.hit.passage).date
-            para_text = self.index.paragraph(c.hit.passage).text
-            options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published),
-                                  c.hit.passage.kind == "table_row", ends_paragraph=not para_text[c.end:].strip()))
+            offer(c)
         if asked.kind in EXPLAINING + ("list",) and cands:
             # What follows the best quote may be the answer it announces ('狄奥根尼回答说：'), even when the
             # retrieved passages stop before it.
             nxt = self._after(cands[0])
             if nxt is not None:
-                nxt = replace(nxt, score=cands[0].score - EXPLAIN_MARGIN)
-                key = (nxt.hit.passage.doc_id, nxt.hit.passage.paragraph, nxt.start, nxt.end)
-                if key not in by_key:
-                    by_key[key] = nxt
-                    text = self.index.paragraph(nxt.hit.passage).text[nxt.start:nxt.end]
-                    published = self.index.document(nxt.hit.passage).date
-                    options.append(Option(key, text, self.canonical(text), nxt.score, published,
-                                          event_date(text, published)))
+                offer(replace(nxt, score=cands[0].score - EXPLAIN_MARGIN))
         if asked.kind == "timeline" and cands:
             # The story's articles tell its events in order: their sentences that date themselves are candidates
             # too, at the bottom of the form's margin, a little higher the more of the question's words they hold.
@@ -567,16 +566,12 @@ class Composer:
                 if len(story) == STORY_DOCS:
                     break
             for c in (x for best in story for x in self._dated_sentences(best)):
-                key = (c.hit.passage.doc_id, c.hit.passage.paragraph, c.start, c.end)
-                if key in by_key:
+                if c.key in by_key:
                     continue
                 text = self.index.paragraph(c.hit.passage).text[c.start:c.end]
                 if asked.entities and not holds_names(asked, self.canonical(text)):
                     continue
-                by_key[key] = c = replace(c, score=floor + share(self.token_set(text)), bonus=0.0)
-                text = self.index.paragraph(c.hit.passage).text[c.start:c.end]
-                published = self.index.document(c.hit.passage).date
-                options.append(Option(key, text, self.canonical(text), c.score, published, event_date(text, published)))
+                offer(replace(c, score=floor + share(self.token_set(text)), bonus=0.0))
         if asked.kind == "list" and asked.scope != "latest" and options:
             # a sentence that announces items ('几家核心企业的定位如下：') at its paragraph's end: the rows follow
             announcer = next((o for o in options if o.score >= options[0].score - LIST_MARGIN
@@ -586,6 +581,14 @@ class Composer:
         picked, note = choose(asked, options)
         chosen = [replace(by_key[o.key], role=o.role, event=o.event or o.published) for o in picked]
         return chosen, (Note(note) if note else None)
+
+    def _option(self, c: Candidate) -> Option:
+        """A candidate as the forms see it: its text, folded text, dates and place in its paragraph."""
+        para = self.index.paragraph(c.hit.passage)
+        text = para.text[c.start:c.end]
+        published = self.index.document(c.hit.passage).date
+        return Option(c.key, text, self.canonical(text), c.score, published, event_date(text, published),
+                      ends_paragraph=not para.text[c.end:].strip())
 
     def _list(self, best: Candidate) -> list[Candidate]:
         """A sentence announcing a list ('如下：'), then the first sentence of each paragraph that follows."""
@@ -600,8 +603,7 @@ class Composer:
             passage = self._following(best.hit.passage, para.index, a)
             if passage is None:
                 break
-            hit = replace(best.hit, passage=passage, corroborating=())
-            out.append(replace(best, hit=hit, start=a, end=b, role="answer"))
+            out.append(replace(best.moved(passage, a, b), role="answer"))
         return out
 
     def _after(self, best: Candidate) -> Candidate | None:
@@ -610,8 +612,8 @@ class Composer:
         for a, b in para.sentences:
             if best.end <= a <= best.end + 2:
                 passage = best.hit.passage if a < best.hit.passage.end else self._following(best.hit.passage, para.index, a)
-                return None if passage is None else replace(best, hit=replace(best.hit, passage=passage, corroborating=()),
-                                                            start=a, end=min(b, a + EXPLAIN_QUOTE_CHARS), bonus=0.0)
+                return None if passage is None else replace(best.moved(passage, a, min(b, a + EXPLAIN_QUOTE_CHARS)),
+                                                            bonus=0.0)
         if para.text[best.end:].strip():
             return None
         doc = self.index.document(best.hit.passage)
@@ -620,8 +622,7 @@ class Composer:
         nxt = doc.paragraphs[para.index + 1]
         a, b = nxt.sentences[0] if nxt.sentences else (0, len(nxt.text))
         passage = self._following(best.hit.passage, nxt.index, a)
-        return None if passage is None else replace(best, hit=replace(best.hit, passage=passage, corroborating=()),
-                                                    start=a, end=min(b, a + EXPLAIN_QUOTE_CHARS), bonus=0.0)
+        return None if passage is None else replace(best.moved(passage, a, min(b, a + EXPLAIN_QUOTE_CHARS)), bonus=0.0)
 
     def _dated_sentences(self, best: Candidate, reach: int = STORY_ROWS) -> list[Candidate]:
         """The sentences of `best`'s article (its passages are adjacent rows) that state a date of their own,
@@ -647,7 +648,7 @@ class Composer:
                 seen.add((p.paragraph, a))
                 sentence = text[a:b]
                 if event_date(sentence, published) is not None:
-                    out.append(replace(best, hit=replace(best.hit, passage=p, corroborating=()), start=a, end=b))
+                    out.append(best.moved(p, a, b))
         return out
 
     def _following(self, passage, paragraph: int, offset: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.answer.question import Question, holds_names
+from bot.answer.question import Question, date_pattern, holds_names
 
 MAX_FORM_QUOTES = 5
 EXPLAIN_QUOTES = 3
@@ -42,7 +42,6 @@ class Option:
     score: float  # the lookup scorer's logit plus the form's bonus
     published: str | None  # the article's date
     event: str | None  # the date the sentence gives for what it reports
-    table_row: bool = False
     role: str = "answer"
     ends_paragraph: bool = False
 
@@ -200,7 +199,7 @@ def _explain(question: Question, options: list[Option]) -> list[Option]:
 
 def _mentions(norm: str, date: str) -> bool:
     """The text gives the date ('1月23日', not inside '11月23日')."""
-    return re.search(rf"(?<!\d){re.escape(date.replace('号', '日'))}", norm.replace("号", "日")) is not None
+    return date_pattern(date).search(norm) is not None
 
 
 def _latest(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
@@ -228,8 +227,8 @@ def _latest(question: Question, options: list[Option]) -> tuple[list[Option], st
 
 def _timeline(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
     """Up to five events of the story in the order they happened: naming the question's names, or where it
-    names none, from the articles the best quotes come from; events the sentence dates itself first (one a date), then the
-    best of the rest; in date order, and in the article's order where the date is the same."""
+    names none, from the articles the best quotes come from; events the sentence dates itself first (one a
+    date), then the best of the rest; in date order, and in the article's order where the date is the same."""
     story = {o.doc for o in options[:STORY_DOCS]}
     pool = [o for o in _pool(options, TIMELINE_MARGIN) if o.date
             and (holds_names(question, o.norm) if question.entities else o.doc in story)]

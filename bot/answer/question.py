@@ -63,7 +63,6 @@ _LATEST = re.compile(r"现在|目前|如今|眼下|最新|最近|最后|现状|�
 SCOPE_WORDS = frozenset({"现在", "目前", "如今", "眼下", "最新", "现状", "进展", "时间线", "时间表", "经过", "历程", "始末"})
 # What a state question is about whatever the topic: searched for beside the question's names.
 STATE_WORDS = "批准 允许 禁止 放行 叫停 进口 出口 许可 禁令"
-_SEQUENCE = re.compile(r"时间线|时间表|经过|历程|经历|演变|来龙去脉|始末|变化|过程|先后|一步步|按时间")
 _SPEECH_Q = re.compile(r"说了?什么|怎么说|如何说|表示|回应|回答|答复|评价|怎么看|如何看|看法|态度|评论|立场|声明|谈到|说过")
 _SIDES = re.compile(r"和|与|跟|同|及|对比|相比|比起|比")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9.\-]*[0-9A-Za-z]|[0-9]+[A-Za-z][A-Za-z0-9]*")
@@ -143,6 +142,12 @@ def as_written(question: str, term: str) -> str:
         if normalize(question[i:i + n]) == term:
             return question[i:i + n]
     return term
+
+
+def date_pattern(date: str) -> re.Pattern:
+    """The asked date in folded text, written with 日 or 号 ('1月23日', not inside '11月23日')."""
+    d = normalize(date)
+    return re.compile(r"(?<!\d)" + (re.escape(d[:-1]) + "[日号]" if d[-1:] in ("日", "号") else re.escape(d)))
 
 
 def holds_names(asked: Question, norm: str) -> bool:

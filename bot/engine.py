@@ -157,7 +157,7 @@ class Engine:
                                   if holds_names(asked, normalize(h.passage.text))])
         if asked.kind == "event" and asked.date:  # what the articles report of that day, whatever else was asked
             hits += unseen(hits, loaded.searcher.matching(asked.date, date_pattern(asked.date), STATE_K + len(hits)))
-        return loaded.composer.compose(q, hits, qv)
+        return loaded.composer.compose(q, hits, qv, asked)
 
     ask = answer
 

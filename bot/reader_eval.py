@@ -74,7 +74,7 @@ def run_reader_eval(paths: list[Path], settings: Settings, encoder: Encoder | No
             right = (not answer.abstained and shows(quotes, q.must)) if q.answerable else answer.abstained
             records.append(ReaderRecord(q, answer.abstained, right, q.answerable and shows((peer,), q.must),
                                         answer.kind, quotes, peer, latency, verbatim,
-                                        answer.note is not None and answer.note.key == "hedge"))
+                                        answer.hedged))
     return sets, records, build_s, report.passages if report else len(index)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -114,13 +115,13 @@ def web_documents(folder: Path) -> list[tuple[str, dict]]:
         if not paras:
             continue
         date_file = folder / "date" / f"{name}.txt"
-        date = parse_date(date_file.read_text(encoding="utf-8").strip()) if date_file.exists() else None
-        if date is None and date_file.exists():
-            m = re.match(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})", date_file.read_text(encoding="utf-8"))
+        written = date_file.read_text(encoding="utf-8").strip() if date_file.exists() else ""
+        date = parse_date(written)
+        if date is None:  # '2005-5-7 21:23:57': single-digit month and day
+            m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", written)
             date = parse_date(f"{m.group(1)}年{m.group(2)}月{m.group(3)}日") if m else None
         article = {"name": title or paras[0][:40], "datePublished": date, "source": "web-extraction",
-                   "body": [{"content": {"type": "Paragraph", "text": p.replace("&", "&amp;").replace("<", "&lt;")}}
-                            for p in paras]}
+                   "body": [{"content": {"type": "Paragraph", "text": html.escape(p, quote=False)}} for p in paras]}
         docs.append((f"web_{name}.json", article))
     return docs
 

@@ -185,7 +185,7 @@ def answer_text(answer: Answer) -> str:
         lines.append(f"  [{i}] {citation(s, q)}")
         if s.corroborating:
             lines.append(f"      {message('also_reported', q)}{'；'.join(s.corroborating)}")
-    lines.append(f"({message('partial' if answer.note is not None and answer.note.key == 'hedge' else 'direct', q)})")
+    lines.append(f"({message('partial' if answer.hedged else 'direct', q)})")
     return "\n".join(lines)
 
 
@@ -232,8 +232,7 @@ def answer_html(answer: Answer) -> list[str]:
         if s.corroborating:
             lines.append(f"    {esc(message('also_reported', traditional=trad))}{esc('；'.join(s.corroborating))}")
     blocks.append("\n".join(lines))
-    partial = answer.note is not None and answer.note.key == "hedge"
-    blocks.append(f"<i>{esc(message('partial' if partial else 'direct', traditional=trad))}</i>")
+    blocks.append(f"<i>{esc(message('partial' if answer.hedged else 'direct', traditional=trad))}</i>")
     return blocks
 
 

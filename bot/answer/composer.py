@@ -410,8 +410,9 @@ class Composer:
         cos = (v @ np.asarray(query_vector, dtype=np.float32)).astype(np.float64)
         return (cos / np.where(norms > 0, norms, 1.0).astype(np.float64)).tolist()
 
-    def compose(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None) -> Answer:
-        asked = analyse(question)
+    def compose(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None,
+                asked: Question | None = None) -> Answer:
+        asked = asked or analyse(question)
         terms = self.question_terms(question)
         qtype, q_words, _ = terms
         limit = EXPLAIN_QUOTE_CHARS if asked.kind in EXPLAINING else MAX_QUOTE_CHARS

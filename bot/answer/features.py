@@ -122,11 +122,13 @@ def asked_attribute(question_norm: str) -> str:
     m = _SLOT_WH.search(question_norm)
     if not m:
         return ""
-    after = [c for c in re.split(r"[，,？?。！!、]", question_norm[m.end():])[0]
-             if "\u4e00" <= c <= "\u9fff" and c not in _FILLER][:4]
-    if after:
-        return "".join(after)
-    return "".join([c for c in question_norm[:m.start()] if "\u4e00" <= c <= "\u9fff" and c not in _FILLER][-2:])
+    after = _content_chars(re.split(r"[，,？?。！!、]", question_norm[m.end():])[0])[:4]
+    return "".join(after or _content_chars(question_norm[:m.start()])[-2:])
+
+
+def _content_chars(text: str) -> list[str]:
+    """The Han characters of the text that are not function words."""
+    return [c for c in text if "\u4e00" <= c <= "\u9fff" and c not in _FILLER]
 
 
 def attribute_near(attribute: str, sentence_norm: str, matches: tuple[tuple[int, str], ...], window: int = 15) -> bool:

@@ -60,6 +60,11 @@ class Answer:
     script: str = "simplified"  # the reader's script, for the bot's own words
     hits: tuple = field(default=(), compare=False, repr=False)  # what retrieval returned (for eval)
 
+    @property
+    def hedged(self) -> bool:
+        """Given as the nearest evidence, not as a direct answer."""
+        return self.note is not None and self.note.key == "hedge"
+
     def source_number(self, quote: Quote) -> int:
         for i, s in enumerate(self.sources, 1):
             if s.doc_id == quote.passage.doc_id and s.paragraph == quote.passage.paragraph:

@@ -16,6 +16,9 @@ STATUS_MARGIN = 8.0  # a report of a state of the named thing counts whatever ve
 EVENT_MARGIN = 6.0  # the asked date picks the event; the reader's other words need not recur
 TIMELINE_MARGIN = 5.0  # a story's events share few of the question's words: a wide margin, within the story
 STORY_DOCS = 3  # the articles of the best quotes are the story's
+STORY_MARGIN = 2.0  # without names to follow, the story is the articles whose best quote is this close to the best
+EVENT_DATED = 1.0  # what a sentence dates itself is an event of the story more often than a remark is
+NEAR_TOPIC = 1.0  # a cue sentence in or next to the best quote's paragraph
 CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
 
 # What a sentence must carry to answer each kind (matched on folded text).
@@ -227,17 +230,23 @@ def _latest(question: Question, options: list[Option]) -> tuple[list[Option], st
 
 def _timeline(question: Question, options: list[Option]) -> tuple[list[Option], str | None]:
     """Up to five events of the story in the order they happened: naming the question's names, or where it
-    names none, from the articles the best quotes come from; events the sentence dates itself first (one a
-    date), then the best of the rest; in date order, and in the article's order where the date is the same."""
-    story = {o.doc for o in options[:STORY_DOCS]}
+    names none, from the articles whose best quote is close to the best; the most relevant first, an event
+    the sentence dates itself counting for a little more (EVENT_DATED), one quote a date; then in date
+    order, and in the article's order where the date is the same."""
+    best = options[0].score
+    story: dict[str, float] = {}
+    for o in options:
+        story.setdefault(o.doc, o.score)
+    close = {d for d, s in story.items() if s >= best - STORY_MARGIN}
     pool = [o for o in _pool(options, TIMELINE_MARGIN) if o.date
-            and (holds_names(question, o.norm) if question.entities else o.doc in story)]
-    pool.sort(key=lambda o: (o.event is None, -o.score))
+            and (holds_names(question, o.norm) if question.entities else o.doc in close)]
+    pool.sort(key=lambda o: (-(o.score + (EVENT_DATED if o.event else 0.0)), o.key))
     picked: list[Option] = []
     for o in pool:
-        if o.event is None or all(o.event != p.event for p in picked):
-            if not any(o.text in p.text or p.text in o.text for p in picked):
-                picked.append(o)
+        if o.event is not None and any(o.event == p.event for p in picked):
+            continue
+        if not any(o.text in p.text or p.text in o.text for p in picked):
+            picked.append(o)
         if len(picked) == MAX_FORM_QUOTES:
             break
     if len(picked) < 2:

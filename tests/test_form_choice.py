@@ -1,0 +1,40 @@
+"""Answer forms as pure choices over made-up options: which quotes a timeline keeps, what a restatement loses."""
+
+from __future__ import annotations
+
+from bot.answer.forms import Option, choose
+from bot.answer.question import analyse
+from embeddings.textnorm import normalize
+
+
+def option(doc: str, at: int, text: str, score: float, event: str | None, published: str = "2005-05-07") -> Option:
+    return Option((doc, at, 0, len(text)), text, normalize(text), score, published, event)
+
+
+def test_a_timeline_keeps_its_most_relevant_event_though_the_sentence_gives_no_date():
+    q = analyse("莫莉花从去北京到被判刑，经过是怎样的？")
+    options = [
+        option("court", 5, "被告人莫莉花犯反革命宣传煽动罪，判处有期徒刑三年。", 9.0, None),
+        option("court", 1, "被告人莫莉花于1989年5月26日离邵到北京。", 8.4, "1989-05-26"),
+        option("court", 3, "被告人莫莉花于6月4日晚发表演说。", 6.5, "1989-06-04"),
+        option("court", 4, "后来我在监狱里认识了一位姑娘，4月23日她路过现场。", 4.9, "2005-04-23"),
+        option("court", 6, "五月十三日北京学生绝食。", 4.8, "1989-05-13"),
+        option("court", 7, "五月二十日北京宣布戒严。", 4.7, "1989-05-20"),
+        option("court", 8, "六月一日下午，我又上了街。", 4.6, "1989-06-01"),
+    ]
+    picked, note = choose(q, options)
+    assert note == "sequence"
+    texts = [o.text for o in picked]
+    assert options[0].text in texts  # the verdict, dated by its article
+    assert texts.index(options[1].text) < texts.index(options[2].text)  # in the order of the events
+
+
+def test_a_timeline_without_names_stays_in_the_articles_close_to_the_best():
+    q = analyse("莫莉花从去北京到被判刑，经过是怎样的？")
+    options = [
+        option("court", 1, "被告人莫莉花于1989年5月26日离邵到北京。", 8.4, "1989-05-26"),
+        option("olympics", 1, "普京去北京参加冬奥会，和中国领导人签署了联合声明。", 6.1, "2022-02-04", "2022-02-06"),
+        option("court", 3, "被告人莫莉花于6月4日晚发表演说。", 6.5, "1989-06-04"),
+    ]
+    picked, _ = choose(q, options)
+    assert {o.doc for o in picked} == {"court"}

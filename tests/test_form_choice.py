@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answer.forms import Option, choose
+from bot.answer.forms import RESTATED, Option, choose, restated
 from bot.answer.question import analyse
 from embeddings.textnorm import normalize
 
@@ -38,3 +38,10 @@ def test_a_timeline_without_names_stays_in_the_articles_close_to_the_best():
     ]
     picked, _ = choose(q, options)
     assert {o.doc for o in picked} == {"court"}
+
+
+def test_a_sentence_that_restates_a_why_question_loses_and_a_reason_does_not():
+    q = analyse("为什么中国海关不让H200入境？")
+    assert restated(q, normalize("中国海关曾一度告知代理商H200芯片不得入境。"), novelty=0.25) == RESTATED < 0
+    assert restated(q, normalize("这究竟是为了保护本国芯片产业。"), novelty=0.25) == 0.0
+    assert restated(q, normalize("海关告知代理商，芯片须等待北京与华盛顿的谈判结果后再议。"), novelty=0.9) == 0.0

@@ -20,7 +20,7 @@ from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _wor
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
 from bot.answer.forms import (ANNOUNCES, EXPLAIN_MARGIN, LIST_MARGIN, MAX_FORM_QUOTES, STORY_DOCS, TIMELINE_MARGIN, Option,
                               choose,
-                              decisive,
+                              decisive, restated,
                               form_bonus)
 from bot.answer.model import Answer, Note, Quote, Source
 from bot.answer.question import (SCOPE_WORDS, Question, analyse, as_written, focus_words, holds_names,
@@ -532,6 +532,8 @@ class Composer:
         for c in cands:
             norm = self.canonical(self.index.paragraph(c.hit.passage).text[c.start:c.end])
             bonus = form_bonus(asked, norm, c.hit.passage.kind == "table_row")
+            if asked.kind in ("why", "how"):
+                bonus += restated(asked, norm, c.features["novelty"])
             out.append(replace(c, score=c.score + bonus, bonus=bonus) if bonus else c)
         out.sort(key=lambda c: (-c.score, c.hit_rank, c.start, c.end))
         return out

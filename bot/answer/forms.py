@@ -19,6 +19,8 @@ STORY_DOCS = 3  # the articles of the best quotes are the story's
 STORY_MARGIN = 2.0  # without names to follow, the story is the articles whose best quote is this close to the best
 EVENT_DATED = 1.0  # what a sentence dates itself is an event of the story more often than a remark is
 NEAR_TOPIC = 1.0  # a cue sentence in or next to the best quote's paragraph
+RESTATED = -1.0  # what a restatement of a why or how question loses
+RESTATED_NOVELTY = 0.4  # under 0.4 × 8 words beyond the question's: a restatement
 CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
 
 # What a sentence must carry to answer each kind (matched on folded text).
@@ -92,6 +94,12 @@ def form_bonus(question: Question, norm: str, table_row: bool = False) -> float:
         if STATE_CUES.search(norm):
             bonus += 0.5
     return bonus
+
+
+def restated(question: Question, norm: str, novelty: float) -> float:
+    """What a sentence that only restates a why or how question loses: it carries no cause or means, and
+    few words beyond the question's."""
+    return RESTATED if novelty < RESTATED_NOVELTY and not carries(question, norm) else 0.0
 
 
 def speaks(speaker: str, norm: str) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer import Answer, Composer
+from bot.answer.forms import report_pattern
 from bot.answer.question import analyse, date_pattern, holds_names, state_query, sub_questions
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
@@ -22,6 +23,7 @@ RETRIEVE_K = 8
 FORM_K = 20  # hits for questions of the other kinds (why, status, timeline, ...)
 STATE_K = 12  # extra hits a status or timeline question takes from its state query (those naming its names)
 STATE_SEARCH_K = 24
+NEWEST_K = 4  # a status question's newest reports of its state, added whatever their rank
 
 
 def step_hook(settings: Settings):
@@ -155,6 +157,10 @@ class Engine:
         if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
             hits += unseen(hits, [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K)
                                   if holds_names(asked, normalize(h.passage.text))])
+        if asked.kind == "status" and asked.entities:  # the newest reports of its state, however worded
+            reports = loaded.searcher.matching(extra, report_pattern(asked), STATE_SEARCH_K)
+            reports.sort(key=lambda h: (loaded.index.document(h.passage).date or "", h.score), reverse=True)
+            hits += unseen(hits, reports, NEWEST_K)
         if asked.kind == "event" and asked.date:  # what the articles report of that day, whatever else was asked
             hits += unseen(hits, loaded.searcher.matching(asked.date, date_pattern(asked.date), STATE_K + len(hits)))
         return loaded.composer.compose(q, hits, qv, asked)

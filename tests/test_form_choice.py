@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answer.forms import RESTATED, Option, choose, restated
+from bot.answer.forms import RESTATED, Option, choose, report_pattern, restated
 from bot.answer.question import analyse
 from embeddings.textnorm import normalize
 
@@ -45,3 +45,11 @@ def test_a_sentence_that_restates_a_why_question_loses_and_a_reason_does_not():
     assert restated(q, normalize("中国海关曾一度告知代理商H200芯片不得入境。"), novelty=0.25) == RESTATED < 0
     assert restated(q, normalize("这究竟是为了保护本国芯片产业。"), novelty=0.25) == 0.0
     assert restated(q, normalize("海关告知代理商，芯片须等待北京与华盛顿的谈判结果后再议。"), novelty=0.9) == 0.0
+
+
+def test_a_report_of_a_state_names_everything_asked_as_whole_words():
+    pattern = report_pattern(analyse("H200現在的最新情況是什麼？"))
+    assert pattern.search(normalize("1月23日,北京方面批准了首批NVIDIA H200人工智能芯片的进口许可。"))
+    assert pattern.search(normalize("海关告知：\nH200芯片不允许入境。"))  # across lines
+    assert not pattern.search(normalize("H200的性能约为H20的六倍。"))  # no state
+    assert not pattern.search(normalize("北京批准了H2000型号的进口。"))  # another name

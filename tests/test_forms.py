@@ -46,6 +46,13 @@ def test_the_ban_and_the_approval_together_dated(engine):
     assert text.index("2026-01-23") < text.index("2026-01-14")
 
 
+def test_the_latest_news_of_a_name_leads_with_its_newest_report_however_the_reader_words_it(engine):
+    answer = engine.answer("H200現在的最新情況是什麼？")  # no verb of the story's to search with
+    assert answer.kind == "status" and not answer.abstained
+    assert_verbatim(engine, answer)
+    assert "批准了首批" in answer.quotes[0].text and answer.quotes[0].date == "2026-01-23"
+
+
 def test_a_status_question_about_something_no_article_names_is_refused(engine):
     answer = engine.answer("AMD的AI晶片可以賣給中國嗎？")
     assert answer.abstained and "AMD" in answer_text(answer).splitlines()[0]

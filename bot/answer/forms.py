@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.answer.question import Question, date_pattern, holds_names
+from embeddings.textnorm import normalize
 
 MAX_FORM_QUOTES = 5
 EXPLAIN_QUOTES = 3
@@ -100,6 +101,13 @@ def restated(question: Question, norm: str, novelty: float) -> float:
     """What a sentence that only restates a why or how question loses: it carries no cause or means, and
     few words beyond the question's."""
     return RESTATED if novelty < RESTATED_NOVELTY and not carries(question, norm) else 0.0
+
+
+def report_pattern(question: Question) -> re.Pattern:
+    """Folded text that reports a state of everything the question names: its names as whole words and a
+    word of permission or ban, anywhere in the text."""
+    names = "".join(rf"(?=.*(?<![a-z0-9]){re.escape(normalize(e))}(?![a-z0-9]))" for e in question.entities)
+    return re.compile(rf"^{names}(?=.*(?:{STATE_CUES.pattern}))", re.S)
 
 
 def speaks(speaker: str, norm: str) -> bool:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
+import pytest
+
 from bot.answer.forms import RESTATED, Option, choose, report_pattern, restated
 from bot.answer.question import analyse
 from embeddings.textnorm import normalize
+from tests.conftest import DATASETS, SEEDS
 
 
 def option(doc: str, at: int, text: str, score: float, event: str | None, published: str = "2005-05-07") -> Option:
@@ -53,3 +59,30 @@ def test_a_report_of_a_state_names_everything_asked_as_whole_words():
     assert pattern.search(normalize("海关告知：\nH200芯片不允许入境。"))  # across lines
     assert not pattern.search(normalize("H200的性能约为H20的六倍。"))  # no state
     assert not pattern.search(normalize("北京批准了H2000型号的进口。"))  # another name
+
+
+def test_a_long_numbered_list_shows_the_items_the_question_asks_about(tmp_path):
+    """A real page (web-extraction, 2021-01-29): '饮食调理注意：', a repeated headline the index leaves out,
+    then six numbered items; what to eat less of is the sixth."""
+    from bot.engine import Engine
+    from bot.readerset import web_documents
+    from bot.settings import Settings
+
+    if not (DATASETS / "web-extraction").is_dir():
+        pytest.skip(f"web-extraction pages not found at {DATASETS}")
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)  # other articles, so the question's words have their usual weights
+    for name, article in web_documents(DATASETS / "web-extraction"):
+        if "脂溢性脱发" in article["name"]:
+            (seeds / name).write_text(json.dumps(article, ensure_ascii=False), encoding="utf-8")
+    engine = Engine(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
+    engine.ensure_index()
+    question = "脂溢性脱发的人要少吃哪些东西？"
+    composer, index = engine.loaded.composer, engine.loaded.index
+    hits = [h for h in engine.loaded.searcher.search("脂溢性脱发的饮食调理注意", k=10)
+            if h.passage.text == "脂溢性脱发的饮食调理注意："]
+    announcer = composer.candidates(question, hits)[0]
+    texts = [index.paragraph(c.hit.passage).text[c.start:c.end] for c in composer._list(analyse(question), announcer)]
+    assert texts[0] == "脂溢性脱发的饮食调理注意：" and len(texts) == 5
+    assert any("少食全脂牛奶、奶油及其制品、油炸食品" in t for t in texts[1:])
+    assert [t[0] for t in texts[1:]] == sorted(t[0] for t in texts[1:])  # the items in the article's order

@@ -33,6 +33,8 @@ EXPLAINING = ("why", "how", "said", "compare")  # kinds whose answer is an expla
 EXPLAIN_QUOTE_CHARS = 240  # a reason or a statement often takes two sentences
 STORY_ROWS = 300  # passages of the story's article read for its dated events
 FORM_OPTIONS = 200  # candidates an answer form chooses among
+LIST_REACH = 12  # paragraphs after a list's announcer read for its items
+LIST_ITEM = re.compile(r"\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[、.．]|\s*[（(]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[）)]")
 ON_POINT_MARGIN = 2.0  # logits behind the top a lookup's on-point quote may be and still go first
 DECISIVE_THRESHOLD = 0.3
 # A story's dated events: the question names the story, its events rarely repeat the question's words.
@@ -580,7 +582,7 @@ class Composer:
             announcer = next((o for o in options if o.score >= options[0].score - LIST_MARGIN
                               and o.ends_paragraph and ANNOUNCES.search(o.norm)), None)
             if announcer is not None:
-                return self._list(by_key[announcer.key]), None
+                return self._list(asked, by_key[announcer.key]), None
         picked, note = choose(asked, options)
         chosen = [replace(by_key[o.key], role=o.role, event=o.event or o.published) for o in picked]
         return chosen, (Note(note) if note else None)
@@ -593,21 +595,33 @@ class Composer:
         return Option(c.key, text, self.canonical(text), c.score, published, event_date(text, published),
                       ends_paragraph=not para.text[c.end:].strip())
 
-    def _list(self, best: Candidate) -> list[Candidate]:
-        """A sentence announcing a list ('如下：'), then the first sentence of each paragraph that follows."""
-        out = [best]
+    def _list(self, asked: Question, best: Candidate) -> list[Candidate]:
+        """A sentence announcing a list ('如下：'), then its items: the first sentence of each paragraph that
+        follows (numbered ones while they go on, else the next few), the ones holding the most of the
+        question's words where there are more than fit."""
         doc = self.index.document(best.hit.passage)
-        for para in doc.paragraphs[best.hit.passage.paragraph + 1:best.hit.passage.paragraph + MAX_FORM_QUOTES]:
-            if not para.text.strip():
-                continue
+        items: list[Candidate] = []
+        numbered = None
+        for para in doc.paragraphs[best.hit.passage.paragraph + 1:best.hit.passage.paragraph + 1 + LIST_REACH]:
             a, b = para.sentences[0] if para.sentences else (0, len(para.text))
+            passage = self._following(best.hit.passage, para.index, a) if para.text.strip() else None
+            if passage is None:
+                continue  # boilerplate left out of the index (a repeated headline) interrupts no list
+            if numbered is None:
+                numbered = bool(LIST_ITEM.match(para.text))
+            elif numbered != bool(LIST_ITEM.match(para.text)) or not numbered and len(items) == MAX_FORM_QUOTES - 1:
+                break
             if b - a > MAX_QUOTE_CHARS:
                 b = a + len(para.text[a:a + MAX_QUOTE_CHARS].rsplit("；", 1)[0]) if "；" in para.text[a:a + MAX_QUOTE_CHARS] else a + MAX_QUOTE_CHARS
-            passage = self._following(best.hit.passage, para.index, a)
-            if passage is None:
-                break
-            out.append(replace(best.moved(passage, a, b), role="answer"))
-        return out
+            items.append(replace(best.moved(passage, a, b), role="answer"))
+        if len(items) > MAX_FORM_QUOTES - 1:
+            share = coverage_over(self.question_terms(asked.text)[1])
+            ranked = sorted(range(len(items)), key=lambda i: (-share(self.token_set(self._text(items[i]))), i))
+            items = [items[i] for i in sorted(ranked[:MAX_FORM_QUOTES - 1])]
+        return [best, *items]
+
+    def _text(self, c: Candidate) -> str:
+        return self.index.paragraph(c.hit.passage).text[c.start:c.end]
 
     def _after(self, best: Candidate) -> Candidate | None:
         """The sentence right after `best`: the next one of its paragraph, else the first of the next paragraph."""

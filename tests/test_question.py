@@ -102,6 +102,19 @@ def test_a_number_must_be_of_the_asked_attribute():
     assert attribute_near("", near_miss, ())
 
 
+def test_an_attribute_named_after_the_question_word_must_stand_near_as_a_word():
+    from bot.answer.features import asked_attribute, attribute_named, attribute_near, type_matches
+
+    q = "李金泽的勃农机械公司现在有多少员工"
+    assert asked_attribute(q) == "员工" and attribute_named(q)
+    career = "李金泽1956年生人，1978年参加工作，历任技术科长。"  # 工 of 参加工作 is not 员工
+    assert attribute_near("员工", career, type_matches("number", career))
+    assert not attribute_near("员工", career, type_matches("number", career), named=True)
+    staff = "公司现有员工1200人。"
+    assert attribute_near("员工", staff, type_matches("number", staff), named=True)
+    assert not attribute_named("中国企业一共订了多少") and not attribute_named("没有问题词")
+
+
 def test_thresholds_per_kind():
     from bot.answer.calibration import thresholds
 

@@ -14,7 +14,7 @@ from cachetools import FIFOCache
 
 from bot.answer.calibration import calibrated, load_calibration, thresholds
 from bot.answer.dates import event_date
-from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _words, asked_attribute, attribute_near,
+from bot.answer.features import (MAX_QUOTE_CHARS, _TYPE_PATTERNS, _bigrams, _words, asked_attribute, attribute_named, attribute_near,
                                  names_attribute,
                                  clause_cuts, clause_window,
                                  coverage_over, type_match, type_matches, typed_near, weighted_coverage)
@@ -486,6 +486,7 @@ class Composer:
         goes first; False when none is (the articles hold numbers about the topic, not the one asked)."""
         q_norm = self.tokenizer.canonical(asked.text)
         attribute = asked_attribute(q_norm)
+        named = qtype == "number" and attribute_named(q_norm)  # a date's attribute is often an event's verb
         for i, c in enumerate(cands):
             if c.score < cands[0].score - ON_POINT_MARGIN:
                 break
@@ -493,7 +494,7 @@ class Composer:
             para = self.canonical(self.index.paragraph(c.hit.passage).text)
             # a value the question does not already give ('4月访华是哪一天' is not answered by its own '4月')
             fresh = tuple((at, text) for at, text in self.typed_answers(qtype, norm) if text not in q_norm)
-            if not fresh or not (attribute_near(attribute, norm, fresh) or names_attribute(attribute, para)):
+            if not fresh or not (attribute_near(attribute, norm, fresh, named=named) or names_attribute(attribute, para)):
                 continue
             if asked.entities and not holds_names(asked, para):
                 continue

@@ -126,22 +126,36 @@ def asked_attribute(question_norm: str) -> str:
     return "".join(after or _content_chars(question_norm[:m.start()])[-2:])
 
 
+def attribute_named(question_norm: str) -> bool:
+    """The question names what its number or date is of after its question word ('有多少员工')."""
+    m = _SLOT_WH.search(question_norm)
+    return bool(m and _content_chars(re.split(r"[，,？?。！!、]", question_norm[m.end():])[0]))
+
+
 def _content_chars(text: str) -> list[str]:
     """The Han characters of the text that are not function words."""
     return [c for c in text if "\u4e00" <= c <= "\u9fff" and c not in _FILLER]
 
 
-def attribute_near(attribute: str, sentence_norm: str, matches: tuple[tuple[int, str], ...], window: int = 15) -> bool:
+def attribute_near(attribute: str, sentence_norm: str, matches: tuple[tuple[int, str], ...], window: int = 15,
+                   named: bool = False) -> bool:
     """The sentence names the asked attribute, or a typed answer stands within `window` characters of one
     of its characters: the number is the one asked for, not another number about the same topic (a near
-    miss: '910C的售价' against '性能大约是H20的六倍'). True when there is no attribute to check."""
+    miss: '910C的售价' against '性能大约是H20的六倍'). A `named` attribute (the question names it after its
+    question word: '有多少员工') must stand near as a word, not as one of its characters ('参加工作').
+    True when there is no attribute to check."""
     if not attribute:
         return True
     if names_attribute(attribute, sentence_norm):
         return True  # the sentence names what was asked, as the question words it: the lookup's own evidence
-    chars = set(attribute) | {x for c in attribute for x in _MONEY.get(c, "")}
-    return any(c in sentence_norm[max(0, at - window):at + len(text) + window]
-               for at, text in matches for c in chars)
+    money = {x for c in attribute for x in _MONEY.get(c, "")}
+    for at, text in matches:
+        near = sentence_norm[max(0, at - window):at + len(text) + window]
+        # the attribute itself (two of its characters together), or a unit or price word of money asked
+        if names_attribute(attribute, near) or any(c in near for c in money) or (
+                not named and any(c in near for c in attribute)):
+            return True
+    return False
 
 
 def names_attribute(attribute: str, text_norm: str) -> bool:

@@ -86,3 +86,13 @@ def test_a_long_numbered_list_shows_the_items_the_question_asks_about(tmp_path):
     assert texts[0] == "脂溢性脱发的饮食调理注意：" and len(texts) == 5
     assert any("少食全脂牛奶、奶油及其制品、油炸食品" in t for t in texts[1:])
     assert [t[0] for t in texts[1:]] == sorted(t[0] for t in texts[1:])  # the items in the article's order
+
+
+def test_a_comparison_of_things_told_apart_in_different_rows_quotes_each_side():
+    q = analyse("H200、H20和Blackwell对华出口状态有什么不同？")
+    rows = [option("table", 1, "H200：核心架构 Hopper；对华出口状态 有条件批准。", 12.5, None),
+            option("table", 3, "B100/Blackwell系列：核心架构 Blackwell；对华出口状态 禁止出口。", 11.7, None),
+            option("news", 2, "H200芯片的性能则大约是H20的六倍，因此颇具吸引力。", 11.2, None),
+            option("table", 2, "H20：核心架构 Hopper；对华出口状态 曾受限，后获口头放行。", 11.1, None)]
+    picked, _ = choose(q, rows)
+    assert [o.text for o in picked] == [rows[0].text, rows[3].text, rows[1].text]  # in the question's order

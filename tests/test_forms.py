@@ -53,6 +53,14 @@ def test_the_latest_news_of_a_name_leads_with_its_newest_report_however_the_read
     assert "批准了首批" in answer.quotes[0].text and answer.quotes[0].date == "2026-01-23"
 
 
+def test_a_comparison_of_three_names_quotes_the_table_row_of_each(engine):
+    answer = engine.answer("H200、H20和Blackwell对华出口状态有什么不同？")
+    assert answer.kind == "compare" and not answer.abstained
+    assert_verbatim(engine, answer)
+    shown = "\n".join(q.text for q in answer.quotes)
+    assert all(s in shown for s in ("有条件批准", "曾受限，后获口头放行", "禁止出口"))
+
+
 def test_a_status_question_about_something_no_article_names_is_refused(engine):
     answer = engine.answer("AMD的AI晶片可以賣給中國嗎？")
     assert answer.abstained and "AMD" in answer_text(answer).splitlines()[0]

@@ -455,8 +455,7 @@ class Composer:
         features["alternatives"] = alternatives
         confidence = calibrated(features, self.calibration)
         threshold, hedge = thresholds(self.calibration, asked.kind)
-        if asked.kind in ("status", "timeline", "compare") and asked.entities and not any(
-                holds_names(asked, self.canonical(self.index.paragraph(c.hit.passage).text)) for c in cands[:40]):
+        if asked.kind in ("status", "timeline", "compare") and asked.entities and not self.named(asked, cands[:40]):
             on_point = False  # no article names what the question is about
         features["on_point"] = float(on_point)
         if not on_point:  # a number or date about the topic, but not the one asked for
@@ -479,6 +478,14 @@ class Composer:
         if confidence < threshold:
             chosen, note = [best], Note("hedge")
         return self._answer(asked, chosen, confidence, qtype, features, note, hits)
+
+    def named(self, asked: Question, cands: list[Candidate]) -> bool:
+        """Some candidate's paragraph names everything the question names; for a comparison, each compared
+        name is named by some paragraph (the things compared are often told apart in different rows)."""
+        paras = {c.key[:2]: self.canonical(self.index.paragraph(c.hit.passage).text) for c in cands}
+        if asked.kind == "compare" and len(asked.entities) >= 2:
+            return all(any(holds_names(replace(asked, entities=(e,)), p) for p in paras.values()) for e in asked.entities)
+        return any(holds_names(asked, p) for p in paras.values())
 
     def on_point(self, asked: Question, qtype: str, cands: list[Candidate]) -> tuple[list[Candidate], bool]:
         """For a number or date lookup: the best candidate close behind the top (ON_POINT_MARGIN) with a typed

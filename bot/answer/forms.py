@@ -22,6 +22,7 @@ EVENT_DATED = 1.0  # what a sentence dates itself is an event of the story more 
 NEAR_TOPIC = 1.0  # a cue sentence in or next to the best quote's paragraph
 RESTATED = -1.0  # what a restatement of a why or how question loses
 RESTATED_NOVELTY = 0.4  # under 0.4 × 8 words beyond the question's: a restatement
+COMPARE_MARGIN = 6.0  # each compared thing's own quote may be this far behind the best
 CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
 
 # What a sentence must carry to answer each kind (matched on folded text).
@@ -183,7 +184,42 @@ def choose(question: Question, options: list[Option]) -> tuple[list[Option], str
         if follower is not None:
             chosen.append(follower)  # what happened that day is often told in the sentences after the date
         return chosen + [o for o in same_day[1:] if o.doc != same_day[0].doc][:1], None
+    if question.kind == "compare":
+        return _compare(question, options), None
     return _explain(question, options), None
+
+
+def side_keys(question: Question) -> list[str]:
+    """What marks each compared thing in a sentence: the names it compares ('H200、H20和Blackwell'), else
+    the question's two sides up to their first modifier ('郊区的初中生' → '郊区')."""
+    if len(question.entities) >= 2:
+        return [normalize(e) for e in question.entities]
+    return [k for k in (re.split(r"[的，,在对]", normalize(s))[0] for s in question.sides) if k]
+
+
+def _holds(key: str, norm: str) -> bool:
+    """The side's mark stands in the text (a Latin or digit name as a whole word: 'h20' is not in 'h200')."""
+    if re.fullmatch(r"[a-z0-9.\-]+", key):
+        return re.search(rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])", norm) is not None
+    return key in norm
+
+
+def _compare(question: Question, options: list[Option]) -> list[Option]:
+    """A sentence that holds every compared thing with a comparison, as an explanation; failing that, the
+    best quote about each compared thing, side by side, in the question's order."""
+    keys = side_keys(question)
+    best = options[0]
+    if len(keys) < 2 or all(_holds(k, best.norm) for k in keys) and COMPARE_CUES.search(best.norm):
+        return _explain(question, options)
+    pool = _pool(options, COMPARE_MARGIN)
+    chosen: list[Option] = []
+    for k in keys:
+        free = [o for o in pool if _holds(k, o.norm) and o not in chosen and _apart(chosen, o)]
+        # a quote of this side alone before one that names the others too
+        side = next((o for o in free if not any(_holds(x, o.norm) for x in keys if x != k)), free[0] if free else None)
+        if side is not None:
+            chosen.append(side)
+    return chosen if len(chosen) >= 2 else _explain(question, options)
 
 
 def carries(question: Question, norm: str) -> bool:

@@ -96,3 +96,14 @@ def test_a_comparison_of_things_told_apart_in_different_rows_quotes_each_side():
             option("table", 2, "H20：核心架构 Hopper；对华出口状态 曾受限，后获口头放行。", 11.1, None)]
     picked, _ = choose(q, rows)
     assert [o.text for o in picked] == [rows[0].text, rows[3].text, rows[1].text]  # in the question's order
+
+
+def test_what_someone_said_includes_the_words_quoted_right_before_the_attribution():
+    q = analyse("泰州市委书记朱立凡在教育大会上说了什么？")
+    assert q.speaker == "泰州市委书记朱立凡"  # where they spoke is not who spoke
+    quoted = "“一定要赓续历史文脉，努力把教育办成老百姓想要的样子。”"
+    said = "泰州市委书记朱立凡说，以最好的资源、最强的改革、最大的关爱支持教育。"
+    options = [Option(("p", 3, len(quoted), len(quoted) + len(said)), said, normalize(said), 14.7, None, None),
+               Option(("p", 3, 0, len(quoted)), quoted, normalize(quoted), 8.9, None, None)]
+    picked, _ = choose(q, options)
+    assert [o.text for o in picked][:2] == [quoted, said]

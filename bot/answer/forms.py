@@ -33,6 +33,7 @@ COMPARE_CUES = re.compile(r"倍|比|高于|低于|多于|少于|相当|差距|�
 STATE_CUES = re.compile(r"批准|允许|禁止|不允许|放行|叫停|获准|许可|禁令|解禁|禁运|限制|管制|恢复|取消|暂停|入境|进口|出口|不得|准入")
 REFERS_BACK = re.compile(r"^(?:这|这也|这就|正因|因此|所以|由此)[^，。]{0,30}(?:原因|缘故|缘由|理由|道理|之所以|所以)")
 ADDRESSED = re.compile(r"致函|致信|写信给|问|向")
+QUOTED = re.compile(r"^\s*[“「\"]|[”」\"]\s*$")  # a sentence of quoted speech
 ASKED_BACK = re.compile(r"请问|记者问|有记者问|[？?]\s*$|[”」][？?]")
 ANNOUNCES = re.compile(r"[：:]\s*$|如下|以下几|包括以下|以下[^，。]{0,6}[：:]")
 COUNTED = re.compile(r"[两二三四五六七八九十几多数]+[项条点个家类种方面]")
@@ -238,6 +239,10 @@ def _explain(question: Question, options: list[Option]) -> list[Option]:
         before = _previous_sentence(options[0], options)
         if before is not None:
             chosen.insert(0, before)  # '这也便是…的原因': the reason was the sentence before
+    if question.kind == "said" and question.speaker and speaks(question.speaker, options[0].norm):
+        before = _previous_sentence(options[0], options)
+        if before is not None and QUOTED.search(before.norm):
+            chosen.insert(0, before)  # '“…。”朱立凡说，…': the words quoted right before their attribution
     follower = _next_sentence(options[0], options, question)
     if follower is not None and (not carries(question, options[0].norm) or ANNOUNCES.search(options[0].norm)):
         chosen.append(follower)  # the best sentence names the topic, or announces ('回答说：'); what it promises comes next

@@ -120,7 +120,7 @@ def _speaker(q: str) -> str | None:
     """'卢特尼克说了什么' → '卢特尼克'; '商务部对美国批准h20销售怎么回应' → '商务部'."""
     m = _SPEECH_Q.search(q)
     head = q[: m.start()] if m else q
-    head = re.split(r"对|就|关于|针对", head, maxsplit=1)[0]
+    head = re.split(r"对|就|关于|针对|在", head, maxsplit=1)[0]
     head = re.sub(r"[，,？?。！!\s]|是|怎么|如何|又|都|还|曾", "", head)
     return head or None
 

@@ -157,7 +157,7 @@ class Engine:
         if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
             hits += unseen(hits, [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K)
                                   if holds_names(asked, normalize(h.passage.text))])
-        if asked.kind == "status" and asked.entities:  # the newest reports of its state, however worded
+        if asked.kind in ("status", "timeline") and asked.entities:  # the newest reports of its state, however worded
             reports = loaded.searcher.matching(extra, report_pattern(asked), STATE_SEARCH_K)
             reports.sort(key=lambda h: (loaded.index.document(h.passage).date or "", h.score), reverse=True)
             hits += unseen(hits, reports, NEWEST_K)

@@ -107,3 +107,14 @@ def test_what_someone_said_includes_the_words_quoted_right_before_the_attributio
                Option(("p", 3, 0, len(quoted)), quoted, normalize(quoted), 8.9, None, None)]
     picked, _ = choose(q, options)
     assert [o.text for o in picked][:2] == [quoted, said]
+
+
+def test_a_timeline_tells_each_date_once_and_reaches_further_back_for_named_events():
+    q = analyse("H200对华出口经过了哪些变化？")
+    weekly = [option("dw", i, f"本周美国正式批准H200芯片对华出口，消息{i}。", 12.5 - i / 10, None, "2026-01-14")
+              for i in range(3)]
+    approval = option("ft", 1, "1月23日,北京方面批准了首批NVIDIA H200人工智能芯片的进口许可。", 7.0, "2026-01-23", "2026-01-29")
+    table = option("report", 1, "H200：对华出口状态 有条件批准。", 13.8, None, "2025-12-15")
+    picked, note = choose(q, [table, *weekly, approval])
+    assert note == "sequence"
+    assert [o.date for o in picked] == ["2025-12-15", "2026-01-14", "2026-01-23"]

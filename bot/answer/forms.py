@@ -17,6 +17,7 @@ STATUS_MARGIN = 8.0  # a report of a state of the named thing counts whatever ve
 EVENT_MARGIN = 6.0  # the asked date picks the event; the reader's other words need not recur
 TIMELINE_MARGIN = 5.0  # a story's events share few of the question's words: a wide margin, within the story
 STORY_DOCS = 3  # the articles of the best quotes are the story's
+NAMED_TIMELINE_MARGIN = 7.0  # the names keep a story's events apart from the rest: a wider margin
 STORY_MARGIN = 2.0  # without names to follow, the story is the articles whose best quote is this close to the best
 EVENT_DATED = 1.0  # what a sentence dates itself is an event of the story more often than a remark is
 NEAR_TOPIC = 1.0  # a cue sentence in or next to the best quote's paragraph
@@ -295,12 +296,12 @@ def _timeline(question: Question, options: list[Option]) -> tuple[list[Option], 
     for o in options:
         story.setdefault(o.doc, o.score)
     close = {d for d, s in story.items() if s >= best - STORY_MARGIN}
-    pool = [o for o in _pool(options, TIMELINE_MARGIN) if o.date
+    pool = [o for o in _pool(options, NAMED_TIMELINE_MARGIN if question.entities else TIMELINE_MARGIN) if o.date
             and (holds_names(question, o.norm) if question.entities else o.doc in close)]
     pool.sort(key=lambda o: (-(o.score + (EVENT_DATED if o.event else 0.0)), o.key))
     picked: list[Option] = []
     for o in pool:
-        if o.event is not None and any(o.event == p.event for p in picked):
+        if any(o.date == p.date for p in picked):
             continue
         if not any(o.text in p.text or p.text in o.text for p in picked):
             picked.append(o)

@@ -169,9 +169,9 @@ def decode(data: bytes) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         best = charset_normalizer.from_bytes(data).best()
-        if best is None:
+        text = str(best) if best is not None else _chinese_fallback(data)
+        if text is None:
             raise UnreadableFile("not text: no encoding fits (binary file?)") from None
-        text = str(best)
         # A Chinese news file decoded as a Western code page comes out as Latin mojibake;
         # prefer the Chinese encodings when one of them also fits.
         if cjk_ratio(text) < 0.05:
@@ -187,6 +187,20 @@ def decode(data: bytes) -> str:
     if printable / len(text) < 0.9:
         raise UnreadableFile("not text: mostly unprintable characters (binary file?)")
     return text
+
+
+def _chinese_fallback(data: bytes) -> str | None:
+    """The Chinese encodings the detector may miss: GB18030 or Big5 that fit the bytes, else the one with the
+    fewest broken characters when they are rare (a saved page cut inside a character here and there)."""
+    tries = []
+    for encoding in ("gb18030", "big5"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            text = data.decode(encoding, errors="replace")
+            tries.append((text.count("\ufffd"), text))
+    broken, text = min(tries, key=lambda t: t[0])
+    return text if broken <= max(3, len(data) // 2000) and cjk_ratio(text) > 0.2 else None
 
 
 def _looks_like_markdown(text: str) -> bool:

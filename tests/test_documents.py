@@ -234,3 +234,14 @@ def test_corpus_command_missing_folder_is_one_line():
     r = run_cli("corpus", "--seeds", "/nonexistent/seeds")
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "not found" in r.stderr
+
+
+def test_a_gbk_page_cut_inside_a_character_is_read_not_called_binary():
+    from embeddings.documents import decode
+
+    body = ("<p>" + "据报道，国产人工智能芯片厂商今年的出货量同比增长了三倍。" * 30 + "</p>").encode("gbk")
+    data = b"<html><head><title>" + "国产芯片".encode("gbk") + b"</title></head><body>" + body[:400] + b"\xb0 " + body[400:] + b"</body></html>"
+    text = decode(data)
+    assert "出货量同比增长了三倍" in text and text.count("\ufffd") <= 1
+    with pytest.raises(UnreadableFile):
+        decode(bytes(range(128, 256)) * 64)  # no encoding fits bytes that are not text

@@ -245,3 +245,12 @@ def test_a_gbk_page_cut_inside_a_character_is_read_not_called_binary():
     assert "出货量同比增长了三倍" in text and text.count("\ufffd") <= 1
     with pytest.raises(UnreadableFile):
         decode(bytes(range(128, 256)) * 64)  # no encoding fits bytes that are not text
+
+
+def test_a_page_is_read_in_the_encoding_it_declares_despite_a_broken_byte():
+    from embeddings.documents import decode
+
+    head = b'<text id="http://bbs.example/1.shtml" encoding="gb2312"><html><head><title>'
+    body = ("【2005年度中国革命历史巨作】【太行山上】" + "《太行山上》主要讲述八路军总司令朱德率领八路军东渡黄河。" * 40).encode("gb2312")
+    text = decode(head + body[:900] + b"\xff" + body[900:] + b"</title></head></html>")
+    assert "八路军总司令朱德" in text and text.count("\ufffd") == 1

@@ -7,7 +7,7 @@ project's detector), then each reader keeps a body; it is scored by character-3-
 recall and F1 against the body a person copied out by hand (averaged over pages; whitespace ignored).
 Dates are compared with the hand-made date (its day) where the page has one. Peers: readability-lxml,
 trafilatura (favor_precision), the two combined (readability, trafilatura when it keeps under 200
-characters), GNE; for dates, htmldate (extensive_search=False) then GNE's publish_time.
+characters; also given the page out of the crawler's <text> element that wraps 46 of the pages), GNE; for dates, htmldate (extensive_search=False) then GNE's publish_time.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -97,7 +97,13 @@ def timed(fn: Callable[[Page], tuple[str, str | None]]) -> Callable[[Page], Kept
 def this_reader(page: Page) -> tuple[str, str | None]:
     docs, _ = read_document(page.raw, f"{page.name}.html")
     doc = docs[0]
-    return "\n".join(p.text for p in doc.paragraphs), doc.date
+    kept, section = [], None
+    for p in doc.paragraphs:
+        if p.section and p.section != section:  # a section's heading is kept text, shown with its paragraphs
+            kept.append(p.section)
+        section = p.section
+        kept.append(p.text)
+    return "\n".join(kept), doc.date
 
 
 def readability(page: Page) -> tuple[str, str | None]:
@@ -121,6 +127,13 @@ def combined(page: Page) -> tuple[str, str | None]:
     return body, None
 
 
+def combined_unwrapped(page: Page) -> tuple[str, str | None]:
+    """The combination given the page out of its crawler's wrapper element, as this reader takes it."""
+    from embeddings.documents.html import unwrap
+
+    return combined(replace(page, text=unwrap(page.text)[0]))
+
+
 def gne(page: Page) -> tuple[str, str | None]:
     from gne import GeneralNewsExtractor
 
@@ -142,6 +155,7 @@ READERS = {
     "readability-lxml": readability,
     "trafilatura (favor_precision)": trafilatura_alone,
     f"readability, then trafilatura under {SHORT} chars": combined,
+    "the same, given the page out of its crawler's wrapper": combined_unwrapped,
     "GNE": gne,
 }
 DATERS = {"this project": this_reader, "htmldate (fast), then GNE": htmldate_then_gne, "GNE": gne}

@@ -1,55 +1,210 @@
-"""Saved web pages: metadata from the page head, the article's text from its blocks."""
+"""Saved web pages: the article's text by readability or trafilatura (a measured choice), and its metadata."""
 
 from __future__ import annotations
 
-from embeddings.documents.metadata import parse_date
+import logging
+import re
+from dataclasses import dataclass
+
+from embeddings.boilerplate import Dropped, is_prose, is_related_heading, line_rule
+from embeddings.documents.metadata import page_title, parse_date, source_from_url, strip_site_suffix
 from embeddings.documents.model import Document, UnreadableFile
 from embeddings.documents.text import read_text
 from embeddings.textnorm import clean_spaces
 
+SHORT_BODY = 200  # characters: readability kept next to nothing (a frameset, a forum's first post missed)
+PROSE_RATIO = 3.0  # trafilatura's body wins when it holds this many times readability's text (plateau 3–4)
+PROSE_LINE = 15  # characters
+LINK_SHARE = 0.5  # a line mostly made of link text that does not read as news is a link, not the article
+_BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "blockquote", "section",
+           "article", "table", "ul", "ol", "dd", "dt", "pre", "center", "header", "footer", "figure", "figcaption"}
+_LINK = "\u2063"  # marks where link text starts and ends while the tree is flattened into lines
+_SENTENCE_END = ("。", "！", "？", "!", "?", "…")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a page's article text, and how much of it is link text."""
+
+    text: str
+    links: float = 0.0
+    heading: bool = False
+
 
 def read_html(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str]) -> Document:
-    """A saved web page: metadata from <head>, body text from the article's blocks."""
+    """A saved web page → a Document: the body the two extractors agree on or the one holding more news prose,
+    cleaned by the boilerplate rules with the page's links in view; title, date, url and outlet from the page."""
+    text, wrapper = unwrap(text)
+    meta = page_meta(text)
+    meta["url"] = meta["url"] or wrapper.get("url")
+    meta["title"] = meta["title"] or wrapper.get("title")
+    lines = article_lines(text)
+    kept, dropped = clean_page_lines(lines)
+    if meta["title"] and kept and clean_spaces(kept[0]) == meta["title"]:
+        kept = kept[1:]
+    if not meta["title"]:
+        meta["title"] = kept[0] if kept else None
+    if not meta["title"]:
+        raise UnreadableFile("HTML page without a title or text")
+    headings = frozenset(x.text for x in lines if x.heading)
+    doc = read_text("\n".join(kept), doc_id, rel_path, sha, notes, meta=meta, shape="html-page", headings=headings)
+    return doc if not dropped else _with_dropped(doc, dropped)
+
+
+def _with_dropped(doc: Document, dropped: list[Dropped]) -> Document:
+    from dataclasses import replace
+
+    return replace(doc, dropped=tuple(dropped) + doc.dropped)
+
+
+_WRAPPER = re.compile(r"""^\s*<([a-z][\w:-]*)((?:\s+[\w:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*>""", re.I)
+_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_HTML_START = {"html", "head", "body", "meta", "title", "link", "script", "style", "div", "table", "p", "center",
+               "form", "frameset", "base", "font", "span", "br", "a", "img"}
+
+
+def unwrap(text: str) -> tuple[str, dict]:
+    """A page a crawler saved inside an element of its own (<text id="URL" title="…">…</text>) → the page, and
+    the url and title that element records; any other page as it is. The extractors lose a page so wrapped."""
+    m = _WRAPPER.match(text)
+    if not m or m.group(1).lower() in _HTML_START:
+        return text, {}
+    tag = m.group(1)
+    body = re.sub(rf"</{re.escape(tag)}>\s*$", "", text[m.end():], flags=re.I)
+    attrs = {k.lower(): a or b for k, a, b in _ATTRIBUTE.findall(m.group(2))}
+    url = next((v for k, v in attrs.items() if k in ("id", "url", "href", "src") and v.startswith(("http://", "https://"))), None)
+    out = {"url": url}
+    if attrs.get("title"):
+        out["title"] = strip_site_suffix(clean_spaces(attrs["title"]), None, source_from_url(url))[0]
+    return body, out
+
+
+def page_meta(text: str) -> dict:
+    """Title (without the site's suffix), date, url, author and outlet from the page's head and JSON-LD."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(text, "html.parser")
+    soup = BeautifulSoup(text, "lxml")
 
     def meta_content(*names: str) -> str | None:
         for name in names:
             el = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-            if el and el.get("content"):
+            if el and el.get("content") and clean_spaces(el["content"]):
                 return clean_spaces(el["content"])
         return None
 
-    title = meta_content("og:title", "twitter:title")
-    if not title and soup.title and soup.title.string:
-        title = clean_spaces(soup.title.string)
+    site = meta_content("og:site_name", "application-name")
+    canonical = soup.find("link", rel="canonical")
+    url = meta_content("og:url") or (canonical.get("href") if canonical else None)
+    url = url if url and url.startswith(("http://", "https://")) else None
     h1 = soup.find("h1")
-    if not title and h1:
-        title = clean_spaces(h1.get_text())
-    date = parse_date(meta_content("article:published_time", "pubdate", "publishdate", "date", "og:published_time"))
+    title, named = page_title(
+        meta_content("og:title", "twitter:title"),
+        clean_spaces(soup.title.get_text()) if soup.title else None,
+        clean_spaces(h1.get_text()) if h1 else None,
+        site, source_from_url(url))
+    date = parse_date(meta_content("article:published_time", "og:published_time", "pubdate", "publishdate",
+                                   "PubDate", "publish_date", "date"))
     if date is None:
         t = soup.find("time")
         if t is not None:
             date = parse_date(t.get("datetime") or t.get_text())
-    canonical = soup.find("link", rel="canonical")
-    url = meta_content("og:url") or (canonical.get("href") if canonical else None)
-    author = meta_content("author", "article:author")
-    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "aside", "form", "figure", "iframe", "svg"]):
-        tag.decompose()
-    root = soup.find("article") or soup.body or soup
-    blocks = []
-    for el in root.find_all(["p", "h2", "h3", "h4", "li", "blockquote", "div"]):
-        if el.name == "div" and el.find(["p", "div", "h2", "h3", "li"]):
+    return {"title": title, "date": date, "url": url, "author": meta_content("author", "article:author"),
+            "source": site or named or source_from_url(url)}
+
+
+def article_lines(text: str) -> list[Line]:
+    """The article's lines: readability's, unless it kept next to nothing or trafilatura's body holds far more
+    news prose (readability took one reply of a forum thread, a sidebar), measured on web-extraction."""
+    first = _readability(text)
+    if len("".join(x.text for x in first)) >= SHORT_BODY:
+        second = _trafilatura(text)
+        return second if prose(second) > PROSE_RATIO * prose(first) else first
+    second = _trafilatura(text)
+    return second or first
+
+
+def prose(lines: list[Line]) -> int:
+    """Characters of the lines long enough to be text rather than labels, links or menus."""
+    return sum(len(x.text) for x in lines if len(x.text) >= PROSE_LINE and x.links < LINK_SHARE)
+
+
+def _readability(text: str) -> list[Line]:
+    from readability import Document as Readable
+
+    try:
+        return html_lines(Readable(text).summary(html_partial=True))
+    except Exception as exc:  # readability gives up on some malformed pages; trafilatura may not
+        logging.getLogger(__name__).debug("readability failed: %s", exc)
+        return []
+
+
+def _trafilatura(text: str) -> list[Line]:
+    import trafilatura
+
+    out = trafilatura.extract(text, favor_precision=True, include_comments=False, include_tables=True) or ""
+    lines: list[Line] = []
+    for raw in out.split("\n"):
+        if raw.lstrip().startswith("|"):  # a table row, written as Markdown: one line a cell
+            lines.extend(Line(c) for c in (clean_spaces(x) for x in raw.split("|")) if c and not re.fullmatch(r"-+", c))
+        elif clean_spaces(raw):
+            lines.append(Line(clean_spaces(raw)))
+    return lines
+
+
+def html_lines(fragment: str) -> list[Line]:
+    """An HTML fragment as lines: one a block or <br>-separated run, each with the share of its text in links."""
+    from lxml import html as lxml_html
+
+    if not fragment or not fragment.strip():
+        return []
+    root = lxml_html.fromstring(fragment)
+    for a in root.iter("a"):
+        a.text = _LINK + (a.text or "")
+        if len(a):
+            a[-1].tail = (a[-1].tail or "") + _LINK
+        else:
+            a.text += _LINK
+    headings = {clean_spaces(h.text_content().replace(_LINK, "")) for h in root.iter("h2", "h3", "h4", "h5", "h6")}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
             continue
-        if el.find_parent(["p", "li", "blockquote"]) is not None:
+        if el.tag == "br":
+            el.tail = "\n" + (el.tail or "")
+        elif el.tag in _BLOCKS:
+            el.text = "\n" + (el.text or "")
+            el.tail = "\n" + (el.tail or "")
+    lines = []
+    for raw in root.text_content().split("\n"):
+        text = clean_spaces(raw.replace(_LINK, ""))
+        if text:
+            linked = sum(len(clean_spaces(x)) for x in raw.split(_LINK)[1::2])
+            lines.append(Line(text, linked / len(text), text in headings))
+    return lines
+
+
+def clean_page_lines(lines: list[Line]) -> tuple[list[str], list[Dropped]]:
+    """The article's lines without boilerplate: each line's own rule (credits, promos, footers, counters), the
+    list a 'related articles' heading opens, and lines that are mostly links. Short lines in a run are kept:
+    on a page the links say which runs are menus, and a programme or a table is article text."""
+    kept: list[str] = []
+    dropped: list[Dropped] = []
+    in_list = False
+    for line in lines:
+        rule = line_rule(line.text)
+        if is_related_heading(line.text):
+            in_list = True
+            dropped.append(Dropped(line.text, "link_list"))
             continue
-        line = clean_spaces(el.get_text())
-        if line:
-            blocks.append(line)
-    if title and blocks and blocks[0] == title:
-        blocks = blocks[1:]
-    meta = {"title": title or (blocks[0] if blocks else None), "date": date, "url": url, "author": author}
-    if not meta["title"]:
-        raise UnreadableFile("HTML page without a title or text")
-    return read_text("\n".join(blocks), doc_id, rel_path, sha, notes, meta=meta, shape="html-page")
+        if in_list and not (is_prose(line.text) and rule is None and line.links < LINK_SHARE):
+            dropped.append(Dropped(line.text, "link_list"))
+            continue
+        in_list = False
+        if rule is not None and rule != "link_list":
+            if rule != "empty":
+                dropped.append(Dropped(line.text, rule))
+            continue
+        if line.links > LINK_SHARE and not is_prose(line.text):
+            dropped.append(Dropped(line.text, "link"))
+            continue
+        kept.append(line.text)
+    return kept, dropped

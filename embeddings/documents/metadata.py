@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
-from embeddings.textnorm import clean_spaces
+from embeddings.textnorm import clean_spaces, to_simplified
 
 
 _DATE_PATTERNS = [
@@ -76,6 +76,51 @@ def split_title_suffix(title: str) -> tuple[str, str | None]:
     if m and len(m.group(1)) >= 4:
         return m.group(1).strip(), m.group(2).strip()
     return title.strip(), None
+
+
+# A title's tail that names a site or one of its channels, not the story.
+# (matched on the tail in simplified characters)
+_SITE_WORDS = re.compile(r"网|新闻|报|频道|社区|论坛|博客|部落格|在线|周刊|杂志|电视|广播|门户|资讯|中心|首页|"
+                         r"bbs|news|online|times|daily|post|\.com|\.cn|www\.", re.I)
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_—–]|\s-\s|-(?=[^-\s]{1,16}$)|::)\s*")
+
+
+def page_title(og: str | None, head: str | None, h1: str | None, site: str | None,
+               domain: str | None) -> tuple[str | None, str | None]:
+    """A page's headline and the site its title names: og:title or <title> without the site's suffix (a tail
+    after _ | - – that is the site's name or domain, or reads as a site or channel), or the <h1> when the
+    title is the <h1> plus such a suffix. Quotes never cut a title."""
+    for candidate in (og, head):
+        if not candidate:
+            continue
+        title, named = strip_site_suffix(candidate, site, domain)
+        if h1 and len(h1) >= 4 and h1 != title and title.startswith(h1) and h1 in candidate:
+            title = h1
+        return title, named
+    return (h1 or None), None
+
+
+def strip_site_suffix(title: str, site: str | None = None, domain: str | None = None) -> tuple[str, str | None]:
+    """'黄仁勋访华_新浪科技_新浪网' → ('黄仁勋访华', '新浪网'): tails that name the site are cut, right to left,
+    while a headline of four characters or more is left; the first tail cut (the site) is returned."""
+    title = title.strip()
+    named: str | None = None
+    while True:
+        cuts = list(_TITLE_SEPARATORS.finditer(title))
+        if not cuts:
+            break
+        last = cuts[-1]
+        head, tail = title[:last.start()].strip(), title[last.end():].strip()
+        if len(head) < 4 or not tail or len(tail) > 30:
+            break
+        latin_tail = not re.search(r"[\u4e00-\u9fff]", tail) and re.search(r"[\u4e00-\u9fff]", head)
+        sited = (site and (tail == site or site in tail or tail in site)) or (domain and domain.split(".")[0] in tail.lower())
+        channel = named is not None and len(tail) <= 8  # after the site's name, its channel ('_科技湃')
+        if not (sited or latin_tail or channel or _SITE_WORDS.search(to_simplified(tail))):
+            break
+        named = named or tail
+        title = head
+    return title, named
 
 
 def strip_html(fragment: str) -> str:

@@ -14,8 +14,11 @@ _HEADER_SCAN = 8
 
 
 def read_text(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str],
-              meta: dict | None = None, shape: str | None = None) -> Document:
-    """Title line, then a header (date, author, counters, subtitle, captions), then the body."""
+              meta: dict | None = None, shape: str | None = None,
+              headings: frozenset[str] | None = None) -> Document:
+    """Title line, then a header (date, author, counters, subtitle, captions), then the body. A page's reader
+    gives the `headings` its markup shows and has cleaned the lines with the page's links in view already;
+    plain text has its boilerplate and headings told by the lines' own look."""
     meta = dict(meta or {})
     lines = [clean_spaces(line) for line in text.split("\n")]
     lines = [line for line in lines if line]
@@ -63,7 +66,7 @@ def read_text(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str],
             dropped.append(Dropped(line, "byline"))
         else:
             dropped.append(Dropped(line, "header"))
-    body_lines, body_dropped = clean_lines(lines[body_start:])
+    body_lines, body_dropped = (lines[body_start:], []) if headings is not None else clean_lines(lines[body_start:])
     dropped.extend(body_dropped)
 
     items: list[tuple[str, str | None, str]] = []
@@ -72,7 +75,7 @@ def read_text(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str],
     section: str | None = None
     for k, line in enumerate(body_lines):
         nxt = body_lines[k + 1] if k + 1 < len(body_lines) else None
-        if is_heading_like(line.rstrip("?？")):
+        if (line in headings) if headings is not None else is_heading_like(line.rstrip("?？")):
             if nxt is None:
                 dropped.append(Dropped(line, "trailing_heading"))
             else:

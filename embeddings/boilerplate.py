@@ -19,7 +19,8 @@ class Dropped:
 # Every pattern is written in simplified, half-width, lower case: lines are folded before matching,
 # so one rule covers both scripts.
 _COPYRIGHT = re.compile(
-    r"©|\(c\)\s*\d{4}|copyright|all rights reserved|版权所有|版权声明|著作权法|不得擅自使用|未经.{0,6}授权.{0,6}不得|不得转载|禁止转载"
+    r"©|\(c\)\s*\d{4}|copyright|all rights reserved|版权所有|版权声明|著作权法|不得擅自使用|未经.{0,6}授权.{0,6}不得|不得转载|禁止转载|"
+    r"转载请注明|转载须注明"
 )
 _PROMO_MARKERS = [
     r"欢迎搜寻",
@@ -37,6 +38,7 @@ _PROMO_MARKERS = [
     r"instagram|facebook|twitter|youtube|telegram|whatsapp|line@",
     r"点击(这里|此处|阅读)",
     r"看更多|查看更多|阅读更多|更多精彩",
+    r"本文来自|原创资讯",
 ]
 _PROMO = [re.compile(p) for p in _PROMO_MARKERS]
 _READER_ADDRESS = re.compile(r"你|您|欢迎|立即|马上|现在加入")
@@ -48,8 +50,15 @@ _AGENCIES = re.compile(
     r"shutterstock|unsplash|sipa|视觉中国|东方ic|路透|法新社|美联社|新华社|中新社|澎湃影像"
 )
 _LATIN_CREDIT = re.compile(r"^[a-z][a-z .'’\-]*(/[a-z][a-z .'’\-]*)+/?$")
-_EDITOR = re.compile(r"^(本期编辑|责任编辑|责编|编辑|校对|审核|编审|主编|监制|撰稿|实习生|美编)\s*[:：|\s]")
-_ATTRIBUTION = re.compile(r"^(来源|稿源|出处|原标题|原文|source)\s*[:：]|^[(（](据|来源|综合|编译|本文来源)[^)）]{0,30}[)）]$")
+_EDITOR = re.compile(r"^[(（]?(本期编辑|责任编辑|责编|编辑|校对|审核|编审|主编|监制|撰稿|实习生|美编)\s*[:：|\s]")
+_ATTRIBUTION = re.compile(r"^[(（]?(本文来源|来源|稿源|出处|原标题|原文|source)\s*[:：]|^[(（](据|来源|综合|编译|本文来源)[^)）]{0,30}[)）]$")
+# Photo captions and credits: an arrow before the picture's words, '图为…', a credit in brackets at the end
+# ('（图／翻摄画面）'), or a photographer's name and '摄' (with the date, in the ROC calendar too).
+_CAPTION = re.compile(
+    r"^[▲▼△▽►]|^图为|^图片(均)?(来自|来源|取自|由)|[(（]\s*(图|图片|照片|photo)\s*[/／:：]|[(（]\s*(图|照片)?翻摄|"
+    r"[\s　][^\s，。,]{2,8}\s*摄$|记者.{0,24}(摄|摄影|传真)\s*(\d{2,4}年\d{1,2}月\d{1,2}日)?$|[。！]\s*记者\s*\S{2,4}$"
+)
+_DISCLAIMER = re.compile(r"^(声明|免责声明|特别声明|风险提示)\s*[:：]")
 _TIMESTAMP = re.compile(r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(\s+\d{1,2}:\d{2}(:\d{2})?)?$")
 _COUNTER = re.compile(r"^(\d{1,7}|(阅读|浏览|评论|点赞|分享|收藏|转发|赞)\s*[:：]?\s*\d+)$")
 _CAPTION_DATE = re.compile(r"^\d{4}\s+\d{1,2}\s+\d{1,2}$")
@@ -91,6 +100,10 @@ def line_rule(line: str) -> str | None:
         return "credit"
     if len(f) <= 40 and _EDITOR.search(f):
         return "editor"
+    if len(f) <= 120 and _CAPTION.search(f):
+        return "caption"
+    if len(f) <= 300 and _DISCLAIMER.search(f):
+        return "disclaimer"
     if _TIMESTAMP.match(f):
         return "timestamp"
     if _COUNTER.match(f):

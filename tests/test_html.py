@@ -85,3 +85,25 @@ def test_the_h1_is_the_title_when_the_title_is_the_h1_and_a_suffix():
     assert page_title(None, "前三季度GDP同比增长5.2% 示例频道 示例新闻网", "前三季度GDP同比增长5.2%", None, None)[0] \
         == "前三季度GDP同比增长5.2%"
     assert page_title("og 标题为准的新闻", "别的标题_示例网", "别的标题", None, None)[0] == "og 标题为准的新闻"
+
+
+@pytest.mark.parametrize("title,expected", [
+    ("四年前中500万现穷困潦倒 一夜暴富后如何经营_", "四年前中500万现穷困潦倒 一夜暴富后如何经营"),
+    ("民间资本成投资活动的主体 民间资本路在何方-搜狐财经", "民间资本成投资活动的主体 民间资本路在何方"),
+    ("信報即時新聞 -- 官媒:央企重組不設時間表", "官媒:央企重組不設時間表"),  # the site before the headline
+])
+def test_real_titles_lose_their_site_whichever_side_it_stands(title, expected):
+    assert strip_site_suffix(title)[0] == expected
+
+
+def test_a_title_attribute_cut_at_an_unescaped_quote_gives_way_to_the_whole_title():
+    og = "奖金711万元！"  # <meta content="奖金711万元！"中国诺贝尔奖"…"> as the page wrote it
+    head = '奖金711万元！"中国诺贝尔奖"首位获奖女性啥来头?_网易新闻'
+    assert page_title(og, head, None, None, None)[0] == '奖金711万元！"中国诺贝尔奖"首位获奖女性啥来头?'
+
+
+def test_a_plain_text_whose_first_line_is_news_keeps_it_quotable():
+    first = "证监会昨天公布了3起会同公安部门查处的，有关媒体编造、传播、炒作不实传言的案件。"
+    second = "证监会表示，近期以来，中国证券市场波动较大，一些不法分子乘机散布谣言。"
+    doc = read(f"{first}\n{second}\n".encode("gbk"), "csrc.txt")
+    assert doc.title == first and [p.text for p in doc.paragraphs] == [first, second]

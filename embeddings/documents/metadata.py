@@ -82,6 +82,9 @@ def split_title_suffix(title: str) -> tuple[str, str | None]:
 # (matched on the tail in simplified characters)
 _SITE_WORDS = re.compile(r"网|新闻|报|频道|社区|论坛|博客|部落格|在线|周刊|杂志|电视|广播|门户|资讯|中心|首页|"
                          r"bbs|news|online|times|daily|post|\.com|\.cn|www\.", re.I)
+_CHANNELS = re.compile(r"财经|科技|体育|娱乐|汽车|房产|教育|军事|国际|国内|社会|时尚|健康|旅游|文化|数码|游戏|股票|理财|评论")
+_SITE_PREFIX = re.compile(r"^([^|｜_]{2,20}?)\s+(?:--|-|–|—|\||｜)\s+")
+_QUOTES = set("\"'“”「」『』")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_—–]|\s-\s|-(?=[^-\s]{1,16}$)|::)\s*")
 
 
@@ -90,6 +93,9 @@ def page_title(og: str | None, head: str | None, h1: str | None, site: str | Non
     """A page's headline and the site its title names: og:title or <title> without the site's suffix (a tail
     after _ | - – that is the site's name or domain, or reads as a site or channel), or the <h1> when the
     title is the <h1> plus such a suffix. Quotes never cut a title."""
+    if og and head and len(head) > len(og) and strip_site_suffix(head, site, domain)[0].startswith(og) \
+            and head[len(og):len(og) + 1] in _QUOTES:
+        og = None  # an unescaped quote in the page's markup cut the attribute short ('奖金711万元！"中国…')
     for candidate in (og, head):
         if not candidate:
             continue
@@ -105,6 +111,9 @@ def strip_site_suffix(title: str, site: str | None = None, domain: str | None = 
     while a headline of four characters or more is left; the first tail cut (the site) is returned."""
     title = title.strip()
     named: str | None = None
+    m = _SITE_PREFIX.match(title)
+    if m and len(title) - m.end() >= 4 and (_SITE_WORDS.search(to_simplified(m.group(1))) or m.group(1) == site):
+        named, title = m.group(1), title[m.end():]  # '信報即時新聞 -- 官媒:央企重組不設時間表'
     while True:
         cuts = list(_TITLE_SEPARATORS.finditer(title))
         if not cuts:
@@ -115,12 +124,12 @@ def strip_site_suffix(title: str, site: str | None = None, domain: str | None = 
             break
         latin_tail = not re.search(r"[\u4e00-\u9fff]", tail) and re.search(r"[\u4e00-\u9fff]", head)
         sited = (site and (tail == site or site in tail or tail in site)) or (domain and domain.split(".")[0] in tail.lower())
-        channel = named is not None and len(tail) <= 8  # after the site's name, its channel ('_科技湃')
+        channel = named is not None and len(tail) <= 8 or len(tail) <= 6 and _CHANNELS.search(to_simplified(tail))
         if not (sited or latin_tail or channel or _SITE_WORDS.search(to_simplified(tail))):
             break
         named = named or tail
         title = head
-    return title, named
+    return title.rstrip(" _|｜-–—:："), named
 
 
 def strip_html(fragment: str) -> str:

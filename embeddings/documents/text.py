@@ -7,10 +7,11 @@ import re
 from embeddings.boilerplate import Dropped, clean_lines, is_heading_like, line_rule
 from embeddings.documents.metadata import date_line, source_from_url, split_title_suffix
 from embeddings.documents.model import Document, UnreadableFile, _paragraphs
-from embeddings.textnorm import clean_spaces
+from embeddings.textnorm import clean_spaces, split_sentences
 
 
 _HEADER_SCAN = 8
+NEWS_LINE = 20  # characters
 
 
 def read_text(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str],
@@ -25,7 +26,11 @@ def read_text(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str],
     if not lines:
         raise UnreadableFile("no text lines")
     title = meta.get("title")
-    if not title:
+    if not title and reads_as_news(lines[0]):
+        # No headline: the first line is news, and stays quotable; its first sentence names the document.
+        a, b = split_sentences(lines[0])[0]
+        title = lines[0][a:b]
+    elif not title:
         title, lines = lines[0], lines[1:]
     title, site = split_title_suffix(title)
     dropped: list[Dropped] = []
@@ -98,6 +103,11 @@ def read_text(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str],
         dropped=tuple(dropped),
         sha256=sha,
     )
+
+
+def reads_as_news(line: str) -> bool:
+    """A first line that ends a sentence and is long for a headline: the article's opening, not its title."""
+    return len(line) >= NEWS_LINE and line.rstrip("”」’\"）)").endswith(("。", "！", "？", "!", "?"))
 
 
 def _is_author_line(line: str) -> bool:

@@ -107,3 +107,13 @@ def test_a_plain_text_whose_first_line_is_news_keeps_it_quotable():
     second = "证监会表示，近期以来，中国证券市场波动较大，一些不法分子乘机散布谣言。"
     doc = read(f"{first}\n{second}\n".encode("gbk"), "csrc.txt")
     assert doc.title == first and [p.text for p in doc.paragraphs] == [first, second]
+
+
+def test_captions_go_by_their_markup_or_their_place_under_a_picture():
+    body = (f"<p>{NEWS[0]}</p><div class='image'><img src='a.jpg'><p class='caption'>梁振英同时遭到议员质问。</p></div>"
+            f"<p>{NEWS[1]}</p><p><img src='b.jpg'></p><p>科研人员正在进行载荷设备测试</p>"
+            f"<p>{NEWS[2]}</p><p><img src='c.jpg'></p><p>西方世界的一些反华分子正试图串联起来。</p><p>{NEWS[3]}</p>")
+    texts = [p.text for p in read(page(body)).paragraphs]
+    assert "梁振英同时遭到议员质问。" not in texts and "科研人员正在进行载荷设备测试" not in texts
+    assert "西方世界的一些反华分子正试图串联起来。" in texts  # a sentence under a picture may be the story
+    assert all(n in texts for n in NEWS)

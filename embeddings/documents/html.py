@@ -18,7 +18,10 @@ PROSE_LINE = 15  # characters
 LINK_SHARE = 0.5  # a line mostly made of link text that does not read as news is a link, not the article
 _BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "blockquote", "section",
            "article", "table", "ul", "ol", "dd", "dt", "pre", "center", "header", "footer", "figure", "figcaption"}
-_LINK = "\u2063"  # marks where link text starts and ends while the tree is flattened into lines
+_LINK = "\u2063"
+_PICTURE = "\u2064"  # stands for a picture in the flattened lines
+_CAPTION_CLASS = re.compile(r"caption|pic-?txt|pic-?text|img-?desc|photo-?desc|picintro|img_txt|tutext", re.I)
+CAPTION_CHARS = 40  # marks where link text starts and ends while the tree is flattened into lines
 _SENTENCE_END = ("。", "！", "？", "!", "?", "…")
 
 
@@ -29,6 +32,7 @@ class Line:
     text: str
     links: float = 0.0
     heading: bool = False
+    caption: bool = False
 
 
 def read_html(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str]) -> Document:
@@ -165,20 +169,31 @@ def html_lines(fragment: str) -> list[Line]:
         else:
             a.text += _LINK
     headings = {clean_spaces(h.text_content().replace(_LINK, "")) for h in root.iter("h2", "h3", "h4", "h5", "h6")}
+    captions = {clean_spaces(el.text_content().replace(_LINK, "")) for el in root.iter()
+                if isinstance(el.tag, str) and (el.tag == "figcaption" or _CAPTION_CLASS.search(el.get("class") or ""))}
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
-        if el.tag == "br":
+        if el.tag == "img":
+            el.tail = "\n" + _PICTURE + "\n" + (el.tail or "")
+        elif el.tag == "br":
             el.tail = "\n" + (el.tail or "")
         elif el.tag in _BLOCKS:
             el.text = "\n" + (el.text or "")
             el.tail = "\n" + (el.tail or "")
-    lines = []
+    lines: list[Line] = []
+    after_picture = False
     for raw in root.text_content().split("\n"):
         text = clean_spaces(raw.replace(_LINK, ""))
+        if text == _PICTURE:
+            after_picture = True
+            continue
         if text:
             linked = sum(len(clean_spaces(x)) for x in raw.split(_LINK)[1::2])
-            lines.append(Line(text, linked / len(text), text in headings))
+            # the short phrase right under a picture is what the picture shows (a sentence there may be the story)
+            caption = text in captions or after_picture and len(text) <= CAPTION_CHARS and not text.endswith(_SENTENCE_END)
+            lines.append(Line(text, linked / len(text), text in headings, caption))
+            after_picture = False
     return lines
 
 
@@ -199,6 +214,8 @@ def clean_page_lines(lines: list[Line]) -> tuple[list[str], list[Dropped]]:
             dropped.append(Dropped(line.text, "link_list"))
             continue
         in_list = False
+        if line.caption and rule is None:
+            rule = "caption"
         if rule is not None and rule != "link_list":
             if rule != "empty":
                 dropped.append(Dropped(line.text, rule))

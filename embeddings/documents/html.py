@@ -84,36 +84,48 @@ def unwrap(text: str) -> tuple[str, dict]:
 
 
 def page_meta(text: str) -> dict:
-    """Title (without the site's suffix), date, url, author and outlet from the page's head and JSON-LD."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(text, "lxml")
+    """Title (without the site's suffix), date, url, author and outlet from the page's head and markup."""
+    root = parse_page(text)
+    metas: dict[str, str] = {}
+    for el in root.iter("meta"):
+        key = (el.get("property") or el.get("name") or "").strip().lower()
+        value = clean_spaces(el.get("content") or "")
+        if key and value:
+            metas.setdefault(key, value)
 
     def meta_content(*names: str) -> str | None:
-        for name in names:
-            el = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-            if el and el.get("content") and clean_spaces(el["content"]):
-                return clean_spaces(el["content"])
-        return None
+        return next((metas[n] for n in names if n in metas), None)
+
+    def first_text(tag: str) -> str | None:
+        el = next(root.iter(tag), None)
+        return clean_spaces(el.text_content()) or None if el is not None else None
 
     site = meta_content("og:site_name", "application-name")
-    canonical = soup.find("link", rel="canonical")
-    url = meta_content("og:url") or (canonical.get("href") if canonical else None)
+    canonical = next((el.get("href") for el in root.iter("link") if (el.get("rel") or "").lower() == "canonical"), None)
+    url = meta_content("og:url") or canonical
     url = url if url and url.startswith(("http://", "https://")) else None
-    h1 = soup.find("h1")
-    title, named = page_title(
-        meta_content("og:title", "twitter:title"),
-        clean_spaces(soup.title.get_text()) if soup.title else None,
-        clean_spaces(h1.get_text()) if h1 else None,
-        site, source_from_url(url))
+    title, named = page_title(meta_content("og:title", "twitter:title"), first_text("title"), first_text("h1"),
+                              site, source_from_url(url))
     date = parse_date(meta_content("article:published_time", "og:published_time", "pubdate", "publishdate",
-                                   "PubDate", "publish_date", "date"))
+                                   "publish_date", "date"))
     if date is None:
-        t = soup.find("time")
+        t = next(root.iter("time"), None)
         if t is not None:
-            date = parse_date(t.get("datetime") or t.get_text())
+            date = parse_date(t.get("datetime") or t.text_content())
     return {"title": title, "date": date, "url": url, "author": meta_content("author", "article:author"),
             "source": site or named or source_from_url(url)}
+
+
+def parse_page(text: str):
+    """The page's element tree (lxml), from text that may still carry an XML declaration."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    try:
+        return lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return lxml_html.document_fromstring("<html></html>")
 
 
 def article_lines(text: str) -> list[Line]:

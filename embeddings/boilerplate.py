@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from typing import Iterable
 from dataclasses import dataclass
 
 from embeddings.textnorm import fold_width, to_simplified
@@ -138,6 +140,33 @@ def is_prose(line: str) -> bool:
     """A line that reads as a full news paragraph (long, ending a sentence, not a teaser)."""
     s = line.strip()
     return len(s) >= 40 and s.endswith(("。", "！", "？", "」", "”", "!", "?", ")", "）")) and not _TRUNCATED.search(s)
+
+
+REPEAT_DOCS = 3  # a short line in this many documents of different titles is the sites' furniture
+REPEAT_CHARS = 120
+
+
+def repeat_key(text: str) -> str | None:
+    """What a paragraph is counted by across the corpus (its folded text, hashed), or None when it cannot be
+    furniture repeated page after page: longer than REPEAT_CHARS, or a full news paragraph."""
+    f = re.sub(r"\s+", "", fold(text))
+    if not f or len(f) > REPEAT_CHARS or is_prose(text):
+        return None
+    return hashlib.blake2b(f.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def title_key(title: str) -> str:
+    return hashlib.blake2b(re.sub(r"\s+", "", fold(title)).encode("utf-8"), digest_size=8).hexdigest()
+
+
+def repeated(occurrences: Iterable[tuple[str, str]], min_docs: int = REPEAT_DOCS) -> frozenset[str]:
+    """The paragraph keys that stand in documents of at least `min_docs` different titles: a menu, a footer, a
+    promo each site prints on every page. Copies of one article (the same title) count once, so a
+    programme or a list syndicated with the story stays."""
+    titles: dict[str, set[str]] = {}
+    for key, title in occurrences:
+        titles.setdefault(key, set()).add(title)
+    return frozenset(k for k, t in titles.items() if len(t) >= min_docs)
 
 
 def clean_lines(lines: list[str]) -> tuple[list[str], list[Dropped]]:

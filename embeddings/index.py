@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from embeddings import bm25
+from embeddings.boilerplate import repeat_key, repeated, title_key
 from embeddings.documents import Document, LoadWarning, Paragraph, read_file, seed_files
 from embeddings.encoders import Encoder
 from embeddings.passages import Passage, content_hash, document_passages
@@ -36,7 +37,8 @@ from embeddings.store import Store, write_store
 from embeddings.tokens import Tokenizer, discover_user_words
 from embeddings.vocab import RowFile, Vocabulary, mapped, remembered
 
-FORMAT_VERSION = 6  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary; 6: term bounds
+FORMAT_VERSION = 7  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary; 6: term bounds;
+# 7: lines repeated across documents
 FLAT_LIMIT = 20_000  # exact search in segments up to here; IVF with 4-bit product codes beyond
 SEGMENT_ROWS = 100_000  # new files are grouped into segments of at most this many passages
 MAX_PER_CLASS = 8  # more small segments than this of one size class are rebuilt as one
@@ -424,7 +426,8 @@ def build_index(
                 for path, f in seg["files"].items():
                     if hashes.get(path) == f["sha256"]:
                         files[path] = {**f, "segment": seg["name"]}
-            live = sum(f["rows"][1] - f["rows"][0] for f in files.values())
+            repeats = repeated_rows(files)
+            live = sum(f["rows"][1] - f["rows"][0] for f in files.values()) - sum(map(len, repeats.values()))
             manifest = {
                 "format": FORMAT_VERSION,
                 "generation": gen.name,
@@ -439,6 +442,7 @@ def build_index(
                              for s in segments],
                 "files": {p: {k: f[k] for k in ("sha256", "segment", "rows", "doc_rows", "documents")}
                           for p, f in sorted(files.items())},
+                "repeated": repeats,  # passages of lines repeated across documents: not searched
                 "warnings": [[w.path, w.reason] for w in warnings],
                 "versions": _versions(),
             }
@@ -648,13 +652,37 @@ def _build_segment(folder: Path, group: list[_Part], tokenizer: Tokenizer, vocab
     files, row, drow = {}, 0, 0
     for part in group:
         files[part.path] = {"sha256": part.sha256, "rows": [row, row + len(part.passages)],
-                            "doc_rows": [drow, drow + len(part.docs)], "documents": len(part.docs)}
+                            "doc_rows": [drow, drow + len(part.docs)], "documents": len(part.docs),
+                            "lines": _repeat_candidates(part)}
         row += len(part.passages)
         drow += len(part.docs)
     info = {"name": folder.name, "rows": len(passages), "sentences": len(sentence_texts), "index_type": index_type,
             "bound_avgdl": post.bound_avgdl, "user_words": sorted(set().union(*(p.words for p in group))), "files": files}
     _write_json(folder / "segment.json", {**info, "cut_with": list(tokenizer.user_words)})
     return info, embedded, cut
+
+
+def _repeat_candidates(part: "_Part") -> list[list]:
+    """[paragraph key, title key, row in the file] of each passage whose paragraph may be repeated furniture."""
+    by_id = {d.id: d for d in part.docs}
+    out = []
+    for i, p in enumerate(part.passages):
+        doc = by_id[p.doc_id]
+        key = repeat_key(doc.paragraphs[p.paragraph].text)
+        if key is not None:
+            out.append([key, title_key(doc.title), i])
+    return out
+
+
+def repeated_rows(files: dict[str, dict]) -> dict[str, list[int]]:
+    """Segment → its rows (passages) whose paragraph is furniture repeated across the corpus's documents."""
+    rep = repeated((k, t) for f in files.values() for k, t, _ in f.get("lines", []))
+    out: dict[str, list[int]] = {}
+    for f in files.values():
+        for k, _, r in f.get("lines", []):
+            if k in rep:
+                out.setdefault(f["segment"], []).append(f["rows"][0] + r)
+    return {seg: sorted(rows) for seg, rows in sorted(out.items())}
 
 
 def _write_error(exc: OSError, index_dir: Path) -> str:
@@ -800,6 +828,8 @@ class Index:
             a, b = f["rows"]
             self.live[self.starts[k] + a:self.starts[k] + b] = True
             self._live_doc_rows.setdefault(f["segment"], []).append(tuple(f["doc_rows"]))
+        for name, rows in manifest.get("repeated", {}).items():
+            self.live[self.starts[position[name]] + np.asarray(rows, dtype=np.int64)] = False
         self.live_count = int(self.live.sum())
         # segments cut before jieba learnt some of the current user words: their stored tokens lack them
         self.stale_cut = [bool(set(tokenizer.user_words) - set(seg.info.get("cut_with", []))) for seg in segments]

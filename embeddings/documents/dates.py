@@ -66,7 +66,9 @@ _META_PUBLISHED = (
     "dcterms.created", "dc.date.created", "dcterms.date", "dc.date", "date",
 )
 # Only the article's own "modified" (not HTTP Last-Modified, which is when the copy was served).
-_META_MODIFIED = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "dc.date.modified")
+_META_MODIFIED = (
+    "article:modified_time", "og:updated_time", "datemodified", "dateupdate", "dcterms.modified", "dc.date.modified",
+)
 _ARTICLE_TYPES = re.compile(r"(Article|Posting|WebPage|Report|CreativeWork)$")
 
 
@@ -156,7 +158,7 @@ _LINK, _ASIDE = 1, 2
 # other stories, photo captions, page chrome.
 _ASIDE_TAGS = frozenset({"figcaption", "aside", "nav", "caption"})
 _ASIDE_NAME = re.compile(
-    r"comment|reply|replies|respon|related|relate|recommend|caption|sidebar|breadcrumb|crumb|"
+    r"comment|reply|replies|related|relate|recommend|caption|sidebar|breadcrumb|crumb|"
     r"\bnav|menu|\bhot|rank|calendar|archive|copyright|"
     r"(?:pic|img|image|photo|figure)[-_]?(?:desc|te?xt|note|info|intro)|"
     r"piclist|newslist|listbox|\bads?\b|advert|widget|toolbar|share|weather|clock",
@@ -168,10 +170,11 @@ def _aside(el) -> bool:
     if el.tag in _ASIDE_TAGS:
         return True
     cls, ident = el.get("class"), el.get("id")
-    if not cls and not ident:
+    if not cls and not ident or el.tag in ("body", "html"):
         return False
     names = f"{cls or ''} {ident or ''}"
-    # A URL or path kept in an id (some savers wrap the page in one) is not a class name.
+    # A URL or path kept in an id (some savers wrap the page in one) is not a class name; nor is
+    # <body class="…-responsive sidebar-…"> an aside: that is the theme's name for the whole page.
     return len(names) < 80 and "/" not in names and bool(_ASIDE_NAME.search(names))
 
 
@@ -197,7 +200,7 @@ class _Stream:
                 flags = parent
                 if tag == "a" and el.get("href") is not None:
                     flags |= _LINK
-                if _aside(el):
+                if not flags & _ASIDE and _aside(el):
                     flags |= _ASIDE
                 stack.append(flags)
                 if tag in _BLOCK_TAGS:
@@ -323,6 +326,10 @@ _PUB_WORD = re.compile(
     r"(?:(?:发布|發布|發佈|发表|發表|发帖|發帖|发贴|發貼|刊发|刊發|刊登|发稿|發稿|上传|上傳|出版|录入|錄入|添加|"
     r"更新|修改|编辑|編輯|播出|登载|提交|创建|創建|首发|首發|撰写|撰寫)(?:时间|時間|日期|于|於)?|时间|時間|日期)"
 )
+# A label glued to the site's name ("IT之家发布时间："): the verb makes it a publication label still.
+_STRONG_LABEL = re.compile(
+    r"(?:发布|發布|發佈|发表|發表|发帖|發帖|发贴|發貼|刊发|刊發|刊登|发稿|發稿|上传|上傳|更新|首发|首發)(?:时间|時間|日期|于|於)$"
+)
 _DOC_WORD = re.compile(r"成文(?:日期|时间|時間)")
 _WORD_BEFORE = re.compile(r"([\u4e00-\u9fff]+)\s*([:：]?)\s*$")
 _ENGLISH_LABEL = re.compile(
@@ -346,6 +353,13 @@ _CAPTION = re.compile(r"[摄攝]\s*[)）]|[摄攝]\s*$|图为|圖為|供图|供�
 _SENTENCE_AFTER = re.compile(r"^[，,、；;。：:的起前后後以间間]")
 _BRACKET_OPEN = "([（【〔［<《〈"
 _AM_PM = re.compile(r"AM|PM|am|pm|a\.m\.|p\.m\.")
+
+# Headings that end the article: what follows is other stories and readers' comments.
+_END_OF_ARTICLE = re.compile(
+    r"^\s*[【\[［〖]?\s*(?:相关(?:报道|新闻|链接|阅读|文章|内容|专题|推荐)|相關(?:報導|新聞|連結|閱讀|文章)|延伸阅读|推荐阅读|"
+    r"热门|热点|熱門|更多|猜你喜欢|网友评论|網友評論|最新评论|最新評論|评论|評論|发表评论|發表評論|"
+    r"上一篇|下一篇|上一条|下一条|上篇|下篇|上一篇文章|下一篇文章)"
+)
 
 _NEAR_BEFORE, _NEAR_AFTER = 60, 260  # chars around the headline where a dateline belongs
 _ABUTTING = 24  # at most this much (a time, a weekday, an issue number) between a date and the headline after it
@@ -380,12 +394,12 @@ def _label_before(before: str) -> str:
     word, colon = m.group(1), m.group(2)
     if _DOC_WORD.search(word[-4:]):
         return "doc"
-    if _PUB_WORD.fullmatch(word):
-        return "pub"
+    if _PUB_WORD.fullmatch(word) or _STRONG_LABEL.search(word):
+        return "pub"  # also from the line above: "<td>发布日期：</td><td>2019-09-07</td>"
     if colon:
         return "other"
-    if _PROSE_BEFORE.search(word):
-        return "prose"
+    if before.rsplit("\n", 1)[-1].strip() and _PROSE_BEFORE.search(word):
+        return "prose"  # on the same line only: the line above may be a headline ending in 生, 在…
     return ""
 
 
@@ -420,6 +434,10 @@ def _classify(text: str, m: re.Match) -> tuple[str, str] | None:
         return None  # "2019年11月24日 游客在故宫参观（新华社记者 张三 摄）": a photo's date
     stripped = before_line.rstrip()
     if stripped and stripped[-1] in _BRACKET_OPEN:
+        if timed and stripped[-1] in "(（" and after.lstrip()[:1] in (")", "）"):
+            # "新华网河北频道 ( 2012-06-04 09:20:26 )": a stamp of its own, trusted by the headline only,
+            # since "标题(2005-04-27 18:03)" is also how lists of other stories look.
+            return "bracket", date
         # "(2005-04-27 18:03)" after a link, "(2020年4月17日)" in a notice: a list item or an aside.
         return None
     if after[:1] and after[:1] in "，,；;。":
@@ -432,18 +450,12 @@ def _classify(text: str, m: re.Match) -> tuple[str, str] | None:
         return "timed", date
     if after[:1] and (after[0] in _BRACKET_OPEN or _SENTENCE_AFTER.match(after)):
         return None  # "1976年4月25日（45岁）", "2006年12月27日（京港台时间）", "…日，"
-    if after and not after[0].isspace() and not _METADATA_AFTER.match(after):
-        return None  # the date runs on into a sentence
+    if after and not after[0].isspace() and not _METADATA_AFTER.match(after) \
+            and (len(line_after.strip()) > 4 or re.search(r"[，。,；;]", line_after)):
+        return None  # the date runs on into a sentence (a short tail, "2017-09-10港聞", is a section name)
     if m.group("y2") and glued_before:
         return None  # "出道日期1995年9月1日": 年月日 glued to words reads as prose; a dateline stands apart
     return "bare", date
-
-
-_END_OF_ARTICLE = re.compile(
-    r"^\s*[【\[［〖]?\s*(?:相关(?:报道|新闻|链接|阅读|文章|内容|专题|推荐)|相關(?:報導|新聞|連結|閱讀|文章)|延伸阅读|推荐阅读|"
-    r"热门|热点|熱門|更多|猜你喜欢|网友评论|網友評論|最新评论|最新評論|评论|評論|发表评论|發表評論|"
-    r"上一篇|下一篇|上一条|下一条|上篇|下篇|上一篇文章|下一篇文章)"
-)
 
 
 def _candidates(stream: _Stream):
@@ -473,7 +485,33 @@ def _end_of_article(stream: _Stream, after: int) -> int:
         pos = nl + 1
 
 
-def _text_date(tree, stream: _Stream, cands: list[tuple[int, int, str, str]]) -> str | None:
+_YEARLESS = re.compile(
+    r"(?<![\d年/.\-])(0?[1-9]|1[0-2])\s*(?:月\s*([0-3]?\d)\s*[日号號]|[-/]([0-3]\d|[1-9](?![\d/\-])))"
+)
+
+
+def _yearless_date(stream: _Stream, lo: int, hi: int, known: set[str]) -> str | None:
+    """A dateline without its year ("发布时间：09-30 22:46", "10月23日 17:26" under the headline),
+    completed from a date the page states elsewhere (a modified-time meta, its URL) on that same
+    month and day; otherwise the year is a guess."""
+    if not known:
+        return None
+    text = stream.text
+    for m in _YEARLESS.finditer(text, max(lo, 0), hi):
+        if stream.flags_at(m.start()) & (_LINK | _ASIDE):
+            continue
+        tm = _TIME_AFTER.match(text, m.end())
+        if not (tm and tm.group("h")) and _label_before(text[max(0, m.start() - 40):m.start()]) != "pub":
+            continue
+        month, day = int(m.group(1)), int(m.group(2) or m.group(3))
+        same_day = sorted(d for d in known if d[5:] == f"{month:02d}-{day:02d}")
+        if len(same_day) == 1:
+            return same_day[0]
+    return None
+
+
+def _text_date(tree, stream: _Stream, cands: list[tuple[int, int, str, str]], known: set[str]) -> str | None:
+    """The dateline's date, chosen by where it stands relative to the headline."""
     headline = _find_headline(tree, stream)
     if not headline:
         # No headline to anchor on: the first labelled dateline is the post's (replies and lists
@@ -500,7 +538,8 @@ def _text_date(tree, stream: _Stream, cands: list[tuple[int, int, str, str]]) ->
     # Further down (a blog's "发表于" under the post, a forum's first "发布时间") only a date that
     # is labelled as the publication's, and only before related stories and comments begin: an
     # unlabelled time stamp in the body is as likely a schedule as a dateline.
-    return next((date for pos, _, kind, date in cands if h_end <= pos < end and kind == "label"), None)
+    labelled = next((date for pos, _, kind, date in cands if h_end <= pos < end and kind == "label"), None)
+    return labelled or _yearless_date(stream, lo, hi, known)
 
 
 # --- the public functions -----------------------------------------------------------------------
@@ -543,7 +582,9 @@ def page_date(html_text: str) -> str | None:
             return date
     if published:
         return published
-    return _text_date(tree, stream, cands) or _htmldate_fallback(tree)
+    url_dates = _url_dates(tree)
+    return (_text_date(tree, stream, cands, url_dates | ({modified} if modified else set()))
+            or _htmldate_fallback(tree, url_dates))
 
 
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/_.]?(0[1-9]|1[0-2])[-/_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
@@ -555,7 +596,7 @@ def _url_dates(tree) -> set[str]:
     return {d for u in urls if u for m in _URL_DATE.finditer(u) if (d := _iso(*map(int, m.groups())))}
 
 
-def _htmldate_fallback(tree) -> str | None:
+def _htmldate_fallback(tree, url_dates: set[str]) -> str | None:
     """htmldate's fast mode (canonical URL, markup conventions), believed only when the page's URL
     carries the same date.
 
@@ -564,7 +605,6 @@ def _htmldate_fallback(tree) -> str | None:
     metadata (when the copy was served); a date in the article's own URL is what news CMSs write
     when they publish.
     """
-    url_dates = _url_dates(tree)
     if not url_dates:
         return None
     import htmldate
@@ -591,6 +631,8 @@ def text_dateline(line: str) -> str | None:
         kind, date = got
         if kind in ("label", "doc"):
             return date
+        if kind == "bracket":
+            continue  # "(2005-04-27 18:03)" on a line of its own is a list item
         # Unlabelled, a date is a dateline only when the line is little else: a short line of
         # metadata ("2019-11-25 16:04 来源：新华网"), not a story that opens with a time stamp.
         rest = len(re.sub(r"[\s\d:：|/·•\-]", "", _DATE_IN_TEXT.sub("", s)))

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 
 from embeddings.boilerplate import Dropped, is_prose, is_related_heading, line_rule
-from embeddings.documents.metadata import page_title, parse_date, source_from_url, strip_site_suffix
+from embeddings.documents.dates import page_date
+from embeddings.documents.metadata import page_title, source_from_url, strip_site_suffix
 from embeddings.documents.model import Document, UnreadableFile
 from embeddings.documents.text import read_text
 from embeddings.textnorm import clean_spaces
@@ -38,8 +39,10 @@ class Line:
 def read_html(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str]) -> Document:
     """A saved web page → a Document: the body the two extractors agree on or the one holding more news prose,
     cleaned by the boilerplate rules with the page's links in view; title, date, url and outlet from the page."""
+    date = page_date(text)  # read with the crawler's wrapper: its title and url help place the dateline
     text, wrapper = unwrap(text)
     meta = page_meta(text)
+    meta["date"] = date
     meta["url"] = meta["url"] or wrapper.get("url")
     meta["title"] = meta["title"] or wrapper.get("title")
     lines = article_lines(text)
@@ -84,7 +87,7 @@ def unwrap(text: str) -> tuple[str, dict]:
 
 
 def page_meta(text: str) -> dict:
-    """Title (without the site's suffix), date, url, author and outlet from the page's head and markup."""
+    """Title (without the site's suffix), url, author and outlet from the page's head and markup."""
     root = parse_page(text)
     metas: dict[str, str] = {}
     for el in root.iter("meta"):
@@ -106,13 +109,7 @@ def page_meta(text: str) -> dict:
     url = url if url and url.startswith(("http://", "https://")) else None
     title, named = page_title(meta_content("og:title", "twitter:title"), first_text("title"), first_text("h1"),
                               site, source_from_url(url))
-    date = parse_date(meta_content("article:published_time", "og:published_time", "pubdate", "publishdate",
-                                   "publish_date", "date"))
-    if date is None:
-        t = next(root.iter("time"), None)
-        if t is not None:
-            date = parse_date(t.get("datetime") or t.text_content())
-    return {"title": title, "date": date, "url": url, "author": meta_content("author", "article:author"),
+    return {"title": title, "url": url, "author": meta_content("author", "article:author"),
             "source": site or named or source_from_url(url)}
 
 

@@ -254,3 +254,19 @@ def test_a_page_is_read_in_the_encoding_it_declares_despite_a_broken_byte():
     body = ("【2005年度中国革命历史巨作】【太行山上】" + "《太行山上》主要讲述八路军总司令朱德率领八路军东渡黄河。" * 40).encode("gb2312")
     text = decode(head + body[:900] + b"\xff" + body[900:] + b"</title></head></html>")
     assert "八路军总司令朱德" in text and text.count("\ufffd") == 1
+
+
+def test_crawler_records_are_articles_whatever_their_field_names():
+    records = [
+        {"src": "央视新闻", "title": "全市夏粮喜获丰收", "url": "http://news.example.com/2017/06/20/a.shtml",
+         "time": "2017年06月20日20:28\t\t",
+         "content": "<p>\u3000\u3000今年全市夏粮总产量达到一百二十万吨。<br>比上年增长百分之三，再创历史新高。</p>"},
+        {"publisher": {"name": "示例日报"}, "headline": "地铁五号线年底开通", "publish_time": "2017-06-21 08:00",
+         "text": "市交通部门表示，地铁五号线将于年底开通运营。\n全线设站二十二座。"},
+    ]
+    docs, _ = read_document(json.dumps(records, ensure_ascii=False).encode("utf-8"), "records.json")
+    assert [d.title for d in docs] == ["全市夏粮喜获丰收", "地铁五号线年底开通"]
+    assert [d.date for d in docs] == ["2017-06-20", "2017-06-21"]
+    assert [d.source for d in docs] == ["央视新闻", "示例日报"]
+    assert [p.text for p in docs[0].paragraphs] == ["今年全市夏粮总产量达到一百二十万吨。", "比上年增长百分之三，再创历史新高。"]
+    assert [p.text for p in docs[1].paragraphs] == ["市交通部门表示，地铁五号线将于年底开通运营。", "全线设站二十二座。"]

@@ -177,7 +177,7 @@ def html_lines(fragment: str) -> list[Line]:
             a[-1].tail = (a[-1].tail or "") + _LINK
         else:
             a.text += _LINK
-    headings = {clean_spaces(h.text_content().replace(_LINK, "")) for h in root.iter("h2", "h3", "h4", "h5", "h6")}
+    headings = {clean_spaces(h.text_content().replace(_LINK, "")) for h in root.iter("h1", "h2", "h3", "h4", "h5", "h6")}
     captions = {clean_spaces(el.text_content().replace(_LINK, "")) for el in root.iter()
                 if isinstance(el.tag, str) and (el.tag == "figcaption" or _CAPTION_CLASS.search(el.get("class") or ""))}
     for el in root.iter():

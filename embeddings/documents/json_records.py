@@ -14,7 +14,9 @@ from embeddings.textnorm import clean_spaces, strip_controls
 
 _TITLE_KEYS = ("name", "title", "headline")
 _DATE_KEYS = ("displayDate", "publishedAt", "published_at", "datePublished", "pubDate", "date", "publishDate",
-              "firstPublishedDate", "lastModifiedDate", "created_at")
+              "firstPublishedDate", "publish_time", "publishTime", "pub_time", "pubtime", "release_time", "post_time",
+              "time", "datetime", "ctime", "created_at", "lastModifiedDate")  # a crawler's names after the APIs'
+_SOURCE_KEYS = ("source", "src", "publisher", "media", "site_name", "siteName", "outlet")
 _URL_KEYS = ("permaLink", "canonicalUrl", "url", "link", "webUrl", "shareUrl")
 _BODY_KEYS = ("body", "content", "articleBody", "text", "html")
 _HEADING_TYPES = {"heading", "header", "subheadline", "subheading", "title", "h2", "h3"}
@@ -100,9 +102,8 @@ def _json_article(art: dict, doc_id: str, rel_path: str, sha: str) -> Document |
     items = _classify_paragraphs(items, dropped)
     url = _first(art, _URL_KEYS)
     url = url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
-    source = art.get("source") if isinstance(art.get("source"), str) else None
-    if isinstance(art.get("source"), dict):
-        source = _authors(art["source"])
+    named = _first(art, _SOURCE_KEYS)
+    source = clean_spaces(strip_html(named)) or None if isinstance(named, str) else _authors(named)
     tags = art.get("tags") or art.get("keywords") or []
     return Document(
         id=doc_id,
@@ -152,16 +153,10 @@ def _html_kind(fragment: str) -> tuple[str, str]:
 
 
 def _html_blocks(fragment: str) -> list[tuple[str, str]]:
-    from bs4 import BeautifulSoup
+    """A record's body as text: lines of plain text, or the blocks and <br>-separated runs of HTML."""
+    from embeddings.documents.html import html_lines
 
     if "<" not in fragment:
         return [("text", clean_spaces(p)) for p in re.split(r"\n\s*\n|\n", fragment) if p.strip()]
-    soup = BeautifulSoup(fragment, "html.parser")
-    out = []
-    for el in soup.find_all(["p", "h1", "h2", "h3", "h4", "li", "blockquote"]):
-        if el.find_parent(["p", "li", "blockquote"]) is not None:
-            continue
-        text = clean_spaces(el.get_text())
-        if text:
-            out.append(("heading" if el.name.startswith("h") else "text", text))
-    return out
+    return [("heading" if line.heading else "text", line.text) for line in html_lines(fragment)
+            if not line.caption]

@@ -39,7 +39,7 @@ def test_the_article_is_kept_and_the_page_furniture_is_not():
     doc = read(page("".join(f"<p>{p}</p>" for p in NEWS)))
     texts = [p.text for p in doc.paragraphs]
     assert texts == NEWS
-    assert doc.title == "前三季度GDP同比增长5.2%" and doc.source == "示例新闻网"
+    assert doc.title == "前三季度GDP同比增长5.2%" and doc.source == "新华社"  # the outlet the story came from
     kept = "\n".join(texts)
     assert "ICP" not in kept and "版权所有" not in kept and "相关新闻" not in kept and "首页" not in kept
 
@@ -117,3 +117,8 @@ def test_captions_go_by_their_markup_or_their_place_under_a_picture():
     assert "梁振英同时遭到议员质问。" not in texts and "科研人员正在进行载荷设备测试" not in texts
     assert "西方世界的一些反华分子正试图串联起来。" in texts  # a sentence under a picture may be the story
     assert all(n in texts for n in NEWS)
+
+
+def test_without_an_outlet_under_the_headline_the_site_is_the_source():
+    doc = read(page("".join(f"<p>{p}</p>" for p in NEWS)).replace("来源：新华社".encode(), b""))
+    assert doc.source == "示例新闻网"

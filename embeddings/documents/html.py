@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from embeddings.boilerplate import Dropped, is_prose, is_related_heading, line_rule
 from embeddings.documents.dates import page_date
-from embeddings.documents.metadata import page_title, source_from_url, strip_site_suffix
+from embeddings.documents.metadata import named_outlet, page_title, source_from_url, strip_site_suffix
 from embeddings.documents.model import Document, UnreadableFile
 from embeddings.documents.text import read_text
 from embeddings.textnorm import clean_spaces
@@ -107,10 +107,27 @@ def page_meta(text: str) -> dict:
     canonical = next((el.get("href") for el in root.iter("link") if (el.get("rel") or "").lower() == "canonical"), None)
     url = meta_content("og:url") or canonical
     url = url if url and url.startswith(("http://", "https://")) else None
-    title, named = page_title(meta_content("og:title", "twitter:title"), first_text("title"), first_text("h1"),
-                              site, source_from_url(url))
+    head = first_text("title")
+    title, named = page_title(meta_content("og:title", "twitter:title"), head, first_text("h1"), site, source_from_url(url))
+    named = named or (strip_site_suffix(head, site, source_from_url(url))[1] if head else None)
     return {"title": title, "url": url, "author": meta_content("author", "article:author"),
-            "source": site or named or source_from_url(url)}
+            "source": origin(root, title) or site or named or source_from_url(url)}
+
+
+ORIGIN_REACH = 400  # characters after the headline where the page names the story's outlet
+
+
+def origin(root, title: str | None) -> str | None:
+    """The outlet the page names for the story ('来源：新华社') right under its headline: a syndicated article's
+    original outlet, else the site's own name there."""
+    if not title:
+        return None
+    body = next(root.iter("body"), None)
+    text = clean_spaces(" ".join((body if body is not None else root).itertext()))
+    at = text.find(title)
+    if at < 0:
+        return None
+    return named_outlet(text[at + len(title):at + len(title) + ORIGIN_REACH])
 
 
 def parse_page(text: str):

@@ -132,6 +132,17 @@ def strip_site_suffix(title: str, site: str | None = None, domain: str | None = 
     return title.rstrip(" _|｜-–—:："), named
 
 
+_ORIGIN = re.compile(r"(?:来源|來源|稿源|本文来源|本文來源|出处|出處)\s*[:：]\s*([^\s:：|｜/,，、。()（）\[\]【】<>]{2,20})")
+_ORIGIN_END = re.compile(r"(作者|编辑|編輯|记者|記者|责编|責編|时间|時間|发布|發布|\d).*$")
+
+
+def named_outlet(text: str) -> str | None:
+    """The outlet a '来源：新华社' label in the text names (up to a following label, a space or a date)."""
+    m = _ORIGIN.search(text)
+    outlet = _ORIGIN_END.sub("", m.group(1)) if m else ""
+    return outlet if len(outlet) >= 2 else None
+
+
 def strip_html(fragment: str) -> str:
     """HTML fragment → its text (tags removed, entities decoded), whitespace collapsed."""
     from bs4 import BeautifulSoup

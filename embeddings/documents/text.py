@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from embeddings.boilerplate import Dropped, clean_lines, is_heading_like, line_rule
-from embeddings.documents.metadata import date_line, source_from_url, split_title_suffix
+from embeddings.documents.metadata import date_line, named_outlet, source_from_url, split_title_suffix
 from embeddings.documents.model import Document, UnreadableFile, _paragraphs
 from embeddings.textnorm import clean_spaces, split_sentences
 
@@ -98,7 +98,8 @@ def read_text(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str],
         date=date,
         url=meta.get("url"),
         author=author,
-        source=meta.get("source") or site or source_from_url(meta.get("url")),
+        source=meta.get("source") or site or source_from_url(meta.get("url"))
+        or next((o for o in (named_outlet(d.text) for d in dropped if d.rule == "attribution") if o), None),
         paragraphs=_paragraphs(items),
         dropped=tuple(dropped),
         sha256=sha,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections import Counter
 from pathlib import Path
 
 from bot.settings import ConfigError, Settings
+from embeddings.boilerplate import repeat_key, repeated, title_key
 from embeddings.encoders import EncoderError
 from embeddings.index import IndexError
 
@@ -30,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("corpus", help="list the documents read from the seeds folder")
     p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
     p.add_argument("--verbose", "-v", action="store_true", help="show every line dropped as boilerplate")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per document (a line each): path, shape, title, date, url, source, author, "
+                        "paragraphs [{text, section}], dropped [{rule, text}], warnings")
     p.set_defaults(run=cmd_corpus)
 
     p = sub.add_parser("index", help="build or update the search index (only what changed is redone)")
@@ -211,6 +216,22 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def document_json(doc, repeats: frozenset[str], warnings) -> dict:
+    """What the bot may quote of one document, and what it left out, as the `corpus --json` contract."""
+    kept = [p for p in doc.paragraphs if repeat_key(p.text) not in repeats]
+    return {"path": doc.path, "id": doc.id, "shape": doc.shape, "title": doc.title, "date": doc.date, "url": doc.url,
+            "source": doc.source, "author": doc.author,
+            "paragraphs": [{"text": p.text, "section": p.section} for p in kept],
+            "dropped": [{"rule": d.rule, "text": d.text} for d in doc.dropped]
+                       + [{"rule": "repeated", "text": p.text} for p in doc.paragraphs if p not in kept],
+            "warnings": [w.reason for w in warnings if w.path == doc.path]}
+
+
+def repeated_paragraphs(documents) -> frozenset[str]:
+    """The keys of paragraphs repeated across documents of different titles (as the index decides them)."""
+    return repeated((k, title_key(d.title)) for d in documents for k in (repeat_key(p.text) for p in d.paragraphs) if k)
+
+
 def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
     from embeddings.documents import load_corpus
 
@@ -219,6 +240,15 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"seeds folder not found: {seeds}")
     corpus = load_corpus(seeds, max_bytes=settings.max_file_bytes)
     out = sys.stdout
+    # Lines repeated across the corpus are left out of the index; they are shown as dropped here too.
+    repeats = repeated_paragraphs(corpus.documents)
+    if args.json:
+        for doc in corpus.documents:
+            print(json.dumps(document_json(doc, repeats, corpus.warnings), ensure_ascii=False), file=out)
+        for w in corpus.warnings:
+            if not any(d.path == w.path for d in corpus.documents):
+                print(f"warning: {w}", file=sys.stderr)
+        return 0 if corpus.documents else 1
     for doc in corpus.documents:
         print(f"{doc.path}  [{doc.shape}]", file=out)
         print(f"  title:      {doc.title}", file=out)
@@ -226,13 +256,16 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  url:        {doc.url or '-'}", file=out)
         if doc.author or doc.source:
             print(f"  author:     {doc.author or '-'}    source: {doc.source or '-'}", file=out)
-        rules = Counter(d.rule for d in doc.dropped)
+        repeated = [p for p in doc.paragraphs if repeat_key(p.text) in repeats]
+        rules = Counter([d.rule for d in doc.dropped] + ["repeated"] * len(repeated))
         dropped = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.items())) or "none"
-        print(f"  paragraphs: {len(doc.paragraphs)}    sentences: {doc.sentence_count}", file=out)
-        print(f"  dropped:    {len(doc.dropped)} ({dropped})", file=out)
+        print(f"  paragraphs: {len(doc.paragraphs) - len(repeated)}    sentences: {doc.sentence_count}", file=out)
+        print(f"  dropped:    {len(doc.dropped) + len(repeated)} ({dropped})", file=out)
         if args.verbose:
             for d in doc.dropped:
                 print(f"    - [{d.rule}] {d.text}", file=out)
+            for p in repeated:
+                print(f"    - [repeated] {p.text}", file=out)
         print(file=out)
     total_p = sum(len(d.paragraphs) for d in corpus.documents)
     print(f"{len(corpus.documents)} documents, {total_p} paragraphs; {len(corpus.warnings)} warnings", file=out)

@@ -270,3 +270,24 @@ def test_crawler_records_are_articles_whatever_their_field_names():
     assert [d.source for d in docs] == ["央视新闻", "示例日报"]
     assert [p.text for p in docs[0].paragraphs] == ["今年全市夏粮总产量达到一百二十万吨。", "比上年增长百分之三，再创历史新高。"]
     assert [p.text for p in docs[1].paragraphs] == ["市交通部门表示，地铁五号线将于年底开通运营。", "全线设站二十二座。"]
+
+
+def test_corpus_json_gives_each_document_what_may_be_quoted_and_what_was_left_out(seeds_copy):
+    write_hostile(seeds_copy)
+    footer = "主办单位：本市日报社，地址：建国路88号，电话：12345678。"
+    for i, title in enumerate(["本市新建二十所中小学", "地铁五号线年底开通", "全市夏粮喜获丰收"]):
+        (seeds_copy / f"site{i}.txt").write_text(
+            f"{title}\n2024-05-0{i + 1}\n{title}，这是一条足够长的新闻正文段落，用来说明这篇报道的主要内容和来龙去脉。\n{footer}\n",
+            encoding="utf-8")
+    r = run_cli("corpus", "--json", "--seeds", str(seeds_copy))
+    assert r.returncode == 0, r.stderr
+    docs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert {"path", "shape", "title", "date", "url", "source", "author", "paragraphs", "dropped", "warnings"} <= set(docs[0])
+    by_path = {d["path"]: d for d in docs}
+    site = by_path["site0.txt"]
+    assert site["title"] == "本市新建二十所中小学" and site["date"] == "2024-05-01"
+    assert all(set(p) == {"text", "section"} for p in site["paragraphs"])
+    assert footer not in [p["text"] for p in site["paragraphs"]]
+    assert {"rule": "repeated", "text": footer} in site["dropped"]  # on three sites' pages: furniture
+    assert any(d["rule"] == "dateline" for d in site["dropped"])
+    assert "binary.txt" not in by_path and "warning: binary.txt" in r.stderr

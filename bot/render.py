@@ -156,7 +156,8 @@ def answer_json(answer: Answer, seeds_dir: Path) -> dict:
 
 
 def citation(s: Source, question: str) -> str:
-    parts = [s.title, s.date or message("date_unknown", question)]
+    """Outlet, title, date and link of a quoted source, for a terminal."""
+    parts = [*([s.source_name] if s.source_name else []), s.title, s.date or message("date_unknown", question)]
     if s.url:
         parts.append(s.url)
     return " — ".join(parts)
@@ -206,7 +207,8 @@ def link(title: str, url: str | None) -> str:
 
 def source_line(n: int, s: Source, traditional: bool) -> str:
     date = s.date or message("date_unknown", traditional=traditional)
-    return f"[{n}] {link(s.title, s.url)} · {esc(date)}"
+    outlet = f"{esc(s.source_name)} · " if s.source_name else ""
+    return f"[{n}] {outlet}{link(s.title, s.url)} · {esc(date)}"
 
 
 def answer_html(answer: Answer) -> list[str]:

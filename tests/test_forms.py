@@ -153,3 +153,11 @@ def test_a_question_asked_in_two_parts_gets_both_answers(engine):
     half = engine.answer("H200芯片的单价是多少？华为910C的售价是多少？")
     assert not half.abstained and "27000美元" in "".join(q.text for q in half.quotes)
     assert half.note is not None and half.note.key in ("not_found", "not_answered")  # what the other part lacks
+
+
+def test_citations_name_the_outlet_in_text_and_telegram_html(engine):
+    answer = engine.answer("H200现在能进入中国吗？")
+    outlets = [s.source_name for s in answer.sources if s.source_name]
+    assert outlets  # the seeds that name their outlet
+    text, html_blocks = answer_text(answer), "\n".join(answer_html(answer))
+    assert all(o in text for o in outlets) and all(o in html_blocks for o in outlets)

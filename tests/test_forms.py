@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -157,7 +158,8 @@ def test_a_question_asked_in_two_parts_gets_both_answers(engine):
 
 def test_citations_name_the_outlet_in_text_and_telegram_html(engine):
     answer = engine.answer("H200现在能进入中国吗？")
-    outlets = [s.source_name for s in answer.sources if s.source_name]
-    assert outlets  # the seeds that name their outlet
+    named = [(i, s) for i, s in enumerate(answer.sources, 1) if s.source_name]
+    assert named  # the seeds that name their outlet
     text, html_blocks = answer_text(answer), "\n".join(answer_html(answer))
-    assert all(o in text for o in outlets) and all(o in html_blocks for o in outlets)
+    assert all(f"[{i}] {s.source_name} — {s.title}" in text for i, s in named)
+    assert all(f"[{i}] {html.escape(s.source_name)} · " in html_blocks for i, s in named)

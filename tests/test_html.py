@@ -122,3 +122,10 @@ def test_captions_go_by_their_markup_or_their_place_under_a_picture():
 def test_without_an_outlet_under_the_headline_the_site_is_the_source():
     doc = read(page("".join(f"<p>{p}</p>" for p in NEWS)).replace("来源：新华社".encode(), b""))
     assert doc.source == "示例新闻网"
+
+
+def test_a_page_whose_whole_body_is_one_aspnet_form_keeps_its_article():
+    inner = page("".join(f"<p>{p}</p>" for p in NEWS)).decode("utf-8")
+    aspx = inner.replace("<body>", '<body><form name="aspnetForm" method="post" action="./news.aspx?id=1" id="aspnetForm">'
+                         '<input type="hidden" name="__VIEWSTATE" value="/wEPDwUKLTk1" />', 1).replace("</body>", "</form></body>")
+    assert [p.text for p in read(aspx.encode("utf-8")).paragraphs] == NEWS

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.answer import Answer, Composer
 from bot.answer.forms import report_pattern
 from bot.answer.question import analyse, date_pattern, holds_names, state_query, sub_questions
+from bot.query.spelling import Speller, repaired
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
@@ -65,6 +66,7 @@ class Loaded:
 
     searcher: Searcher
     composer: Composer
+    speller: Speller
 
     @property
     def index(self) -> Index:
@@ -111,7 +113,7 @@ class Engine:
     def _load(self) -> None:
         previous = self.loaded.index if self.is_ready() else None  # its unchanged segments are reused as loaded
         index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)
-        self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder)))
+        self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder), Speller(index)))
         if self._warmer is not None:
             self._warm()
 
@@ -145,10 +147,22 @@ class Engine:
         loaded = self.loaded  # one generation for the whole question, even if a swap happens meanwhile
         parts = sub_questions(q)
         if len(parts) > 1:
-            return loaded.composer.merged(q, [self._answer(loaded, part) for part in parts])
+            answers = [self._answer(loaded, part) for part in parts]
+            searched = tuple(dict.fromkeys(w for a in answers for w in a.searched_for))
+            return replace(loaded.composer.merged(q, answers), searched_for=searched)
         return self._answer(loaded, q)
 
-    def _answer(self, loaded: Loaded, q: str) -> Answer:
+    def _answer(self, loaded: Loaded, typed: str) -> Answer:
+        # A name the corpus lacks but that sounds like one of its names is a pinyin slip: search for the name.
+        fixes = loaded.speller.repairs(normalize(typed))
+        q = repaired(normalize(typed), fixes) if fixes else typed
+        answer = self._search_and_compose(loaded, q)
+        if not fixes:
+            return answer
+        return replace(answer, question=typed, script=analyse(typed).script,
+                       searched_for=tuple(dict.fromkeys(f.word for f in fixes)))
+
+    def _search_and_compose(self, loaded: Loaded, q: str) -> Answer:
         qv = loaded.searcher.query_vector(q)
         asked = analyse(q)
         # A lookup's answer sits in the few best passages; a reason, a list or a story's states are spread wider.
@@ -188,4 +202,5 @@ def warm_up(loaded: Loaded, budget: int, stop: threading.Event | None = None) ->
         rows = np.flatnonzero(loaded.index.live).tolist()
         loaded.index.vocab.prepare()
         prepared = min(loaded.searcher.prepare(rows, stop), loaded.composer.prepare(rows, stop))
+        loaded.speller.prepare()  # the corpus's names by sound, before a first typo waits for them
     return {"files": files, "bytes": size, "prepared": prepared}

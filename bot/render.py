@@ -16,6 +16,7 @@ MESSAGES = {
     "sources": ("来源：", "來源："),
     "direct": ("直接回答", "直接回答"),
     "partial": ("部分相关", "部分相關"),
+    "searched_for": ("已按「{terms}」搜索。", "已按「{terms}」搜尋。"),
     "note_hedge": ("资料没有直接说明；最相关的是：", "資料沒有直接說明；最相關的是："),
     "note_changed": ("报道随时间有变化：最新的在前，较早的报道标明了日期。", "報導隨時間有變化：最新的在前，較早的報導標明了日期。"),
     "note_sequence": ("按事件发生的时间排列：", "按事件發生的時間排列："),
@@ -104,6 +105,14 @@ def note_text(answer: Answer, traditional: bool | None = None) -> str | None:
     return message(f"note_{note.key}", traditional=trad, topic=note.topic, what=what)
 
 
+def searched_text(answer: Answer, traditional: bool | None = None) -> str | None:
+    """What was searched for in place of the reader's words, in the bot's words (None when nothing was)."""
+    if not answer.searched_for:
+        return None
+    trad = answer.script == "traditional" if traditional is None else traditional
+    return message("searched_for", traditional=trad, terms="」「".join(answer.searched_for))
+
+
 def quote_label(answer: Answer, quote) -> str:
     """What leads a quote: the date of what it reports in dated forms (status, timeline, event), the
     article's date when the quotes come from several articles, and 'earlier' for older reports."""
@@ -143,6 +152,7 @@ def answer_json(answer: Answer, seeds_dir: Path) -> dict:
         "confidence": answer.confidence,
         "kind": answer.kind,
         "note": note_text(answer),
+        "searched_for": list(answer.searched_for),
         "answer": [
             {"quote": q.text, "source": answer.source_number(q), "start": q.start, "end": q.end,
              "date": q.date, "role": q.role}
@@ -166,7 +176,7 @@ def citation(s: Source, question: str) -> str:
 def answer_text(answer: Answer) -> str:
     """Plain text for a terminal."""
     q = answer.question
-    lines = []
+    lines = [searched_text(answer)] if answer.searched_for else []
     if answer.abstained:
         lines.append(note_text(answer) or message("abstain", q))
         if answer.related:
@@ -214,15 +224,16 @@ def source_line(n: int, s: Source, traditional: bool) -> str:
 def answer_html(answer: Answer) -> list[str]:
     """The answer as HTML blocks: quotes with citation markers, then the source list."""
     trad = is_traditional(answer.question)
+    searched = [f"<i>{esc(searched_text(answer, trad))}</i>"] if answer.searched_for else []
     if answer.abstained:
-        blocks = [esc(note_text(answer, trad) or message("abstain", traditional=trad))]
+        blocks = searched + [esc(note_text(answer, trad) or message("abstain", traditional=trad))]
         if answer.related:
             lines = [f"<i>{esc(message('related', traditional=trad))}</i>"]
             for i, s in enumerate(answer.related, 1):
                 lines.append(f"{i}. {esc(excerpt(s.passage))}\n    {source_line(i, s, trad)}")
             blocks.append("\n".join(lines))
         return blocks
-    blocks = [f"<i>{esc(note_text(answer, trad))}</i>"] if answer.note is not None else []
+    blocks = searched + ([f"<i>{esc(note_text(answer, trad))}</i>"] if answer.note is not None else [])
     for quote in answer.quotes:
         n = answer.source_number(quote)
         label = quote_label(answer, quote)

@@ -141,10 +141,24 @@ class Tokenizer:
         freq, total = _dictionary()
         # A copy: the words added below belong to this tokenizer only.
         self._jieba.FREQ, self._jieba.total, self._jieba.initialized = dict(freq), total, True
+        self._dictionary = freq
         for canonical in self.aliases:
             self._jieba.add_word(normalize(canonical), freq=50000)
         for word in self.user_words:
             self._jieba.add_word(word, freq=20000)
+
+    def is_word(self, text: str) -> bool:
+        """A word of jieba's dictionary (with this index's names) or a stop word: Chinese as it is written."""
+        return bool(self._jieba.FREQ.get(text)) or text in self.stop_words
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The names this index taught jieba: canonical aliases and the words found in the articles."""
+        return frozenset(self.user_words) | frozenset(normalize(k) for k in self.aliases)
+
+    def words(self, text: str) -> list[str]:
+        """jieba's words of the folded text, every word kept (question words and particles too)."""
+        return [w for w in self._jieba.cut(normalize(text), HMM=False) if w.strip()]
 
     @staticmethod
     def rules(aliases: dict[str, tuple[str, ...]] = ALIASES, stop_words: frozenset[str] = STOP_WORDS) -> dict:

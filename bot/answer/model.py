@@ -59,6 +59,7 @@ class Answer:
     note: Note | None = None  # how to read the quotes (a hedge, a change over time) or what was not found
     script: str = "simplified"  # the reader's script, for the bot's own words
     hits: tuple = field(default=(), compare=False, repr=False)  # what retrieval returned (for eval)
+    searched_for: tuple[str, ...] = ()  # words searched for instead of the reader's (a typo repaired)
 
     @property
     def hedged(self) -> bool:

@@ -1,0 +1,125 @@
+"""Homophone typos from pinyin input ('英为达' for 英伟达): question words the corpus lacks, repaired by sound."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+MIN_SPAN, MAX_SPAN = 2, 4  # characters: the names a pinyin input method gets wrong are this long
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+@dataclass(frozen=True)
+class Repair:
+    """A span of the question that the corpus lacks, and the corpus word that sounds the same."""
+
+    start: int
+    end: int
+    typed: str
+    word: str
+
+
+def sound(text: str) -> str:
+    """The toneless pinyin of Han text ('英伟达' → 'ying wei da'); heteronyms by their most common reading."""
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(text))
+
+
+def repairs(question: str, known: Callable[[str], bool], sounding: Callable[[str], list[tuple[str, int]]],
+            words: Iterable[str] = (), particle: Callable[[str], bool] = lambda w: False) -> list[Repair]:
+    """The spans of the folded question to search for as another word: Han spans of 2–4 characters that are
+    no word the corpus or the language knows, lie inside no such word of the question (`words`: its jieba
+    words) and have no lone character beside them that is no particle (`particle`), for which a corpus name of the same length sounds the same (`sounding(pinyin)` →
+    [(word, document frequency)], the most frequent taken; ties to the first in order). Longer spans first;
+    repairs never overlap."""
+    covered = [False] * len(question)
+    loose = [False] * len(question)  # a lone character jieba joined to nothing: part of a name it does not know
+    at = 0
+    for w in words:
+        start = question.find(w, at)
+        if start < 0:
+            continue
+        if len(w) >= MIN_SPAN and known(w):
+            covered[start:start + len(w)] = [True] * len(w)
+        elif len(w) == 1 and _HAN_RUN.match(w) and not particle(w):
+            loose[start] = True
+        at = start + len(w)
+    out: list[Repair] = []
+    for run in _HAN_RUN.finditer(question):
+        for size in range(MAX_SPAN, MIN_SPAN - 1, -1):
+            for a in range(run.start(), run.end() - size + 1):
+                b = a + size
+                span = question[a:b]
+                if any(covered[a:b]) or any(r.start < b and a < r.end for r in out) or known(span):
+                    continue
+                if (a > 0 and loose[a - 1]) or (b < len(question) and loose[b]):
+                    continue  # '锺国' of '金锺国': a piece of a longer name, not a name mistyped
+                found = [(w, n) for w, n in sounding(sound(span)) if len(w) == size and w != span]
+                if found:
+                    word = max(found, key=lambda x: x[1])[0]
+                    out.append(Repair(a, b, span, word))
+    return sorted(out, key=lambda r: r.start)
+
+
+def repaired(question: str, fixes: list[Repair]) -> str:
+    """The question with each repaired span replaced by its word."""
+    out, at = [], 0
+    for r in fixes:
+        out += [question[at:r.start], r.word]
+        at = r.end
+    return "".join(out + [question[at:]])
+
+
+class Speller:
+    """The corpus's words by sound, for one index generation: built on first use (a pinyin per word)."""
+
+    def __init__(self, index, max_words: int = 400_000):
+        self.index = index
+        self.max_words = max_words
+        self._by_sound: dict[str, list[tuple[str, int]]] | None = None
+        self._lock = threading.Lock()
+
+    def _table(self) -> dict[str, list[tuple[str, int]]]:
+        with self._lock:
+            if self._by_sound is None:
+                self._by_sound = corpus_sounds(self.index, self.max_words)
+            return self._by_sound
+
+    def prepare(self) -> None:
+        self._table()
+
+    def known(self, word: str) -> bool:
+        """A word the corpus uses, or a word of the language: never repaired."""
+        return word in self.index.vocab or self.index.tokenizer.is_word(word)
+
+    def repairs(self, question: str) -> list[Repair]:
+        """Repairs of the folded question (see `repairs`) into the corpus's names only (people, companies,
+        products: the aliases and the words found in the articles), where a pinyin slip is what a reader
+        can't see and the search can't recover."""
+        table = self._table()
+        tokenizer = self.index.tokenizer
+        names = tokenizer.names
+        return repairs(question, self.known, lambda key: [(w, n) for w, n in table.get(key, []) if w in names],
+                       tokenizer.words(question), lambda w: w in tokenizer.stop_words)
+
+
+def corpus_sounds(index, max_words: int) -> dict[str, list[tuple[str, int]]]:
+    """Toneless pinyin → the corpus's Han words of 2–4 characters that sound so, with their document
+    frequency (the most frequent first, up to `max_words` words looked at in all)."""
+    import numpy as np
+
+    ids = np.arange(len(index.vocab), dtype=np.int64)
+    ids = ids[~index.vocab.is_gram(ids)]
+    words = index.vocab.words(ids.tolist())
+    keep = [(i, w) for i, w in zip(ids.tolist(), words)
+            if MIN_SPAN <= len(w) <= MAX_SPAN and all("\u4e00" <= c <= "\u9fff" for c in w)]
+    dfs = index.df([i for i, _ in keep]).tolist() if keep else []
+    ranked = sorted(zip((w for _, w in keep), dfs), key=lambda x: (-x[1], x[0]))[:max_words]
+    table: dict[str, list[tuple[str, int]]] = {}
+    for w, n in ranked:
+        if n > 0:
+            table.setdefault(sound(w), []).append((w, n))
+    return table

@@ -1,0 +1,59 @@
+"""Homophone typos: names mistyped by pinyin input are searched for as the corpus's names, and nothing else is."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.query.spelling import Speller, repaired, repairs, sound
+from bot.readerset import load_reader_set
+from bot.render import answer_html, answer_json, answer_text
+from bot.settings import Settings
+from embeddings.textnorm import normalize
+from tests.conftest import ROOT, SEEDS
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    e = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("spelling") / "index"))
+    e.ensure_index()
+    return e
+
+
+@pytest.mark.parametrize("typed,meant", [
+    ("英为达H200禁令", "英伟达"), ("黄仁训访华", "黄仁勋"), ("黄仁训什么时候到上海？", "黄仁勋"),
+    ("网新办为什么约谈英伟达？", "网信办"), ("特郎普批准了吗", "特朗普"),
+])
+def test_a_name_mistyped_by_its_sound_is_searched_for_as_the_name_and_the_reader_is_told(engine, typed, meant):
+    answer = engine.answer(typed)
+    assert answer.searched_for == (meant,) and answer.question == typed
+    assert f"已按「{meant}」搜索" in answer_text(answer) and f"已按「{meant}」搜索" in "\n".join(answer_html(answer))
+    assert answer_json(answer, SEEDS)["searched_for"] == [meant]
+
+
+def test_the_repaired_question_is_answered_as_the_right_one_would_be(engine):
+    typo, right = engine.answer("黄仁训什么时候到上海？"), engine.answer("黄仁勋什么时候到上海？")
+    assert [q.text for q in typo.quotes] == [q.text for q in right.quotes] and right.searched_for == ()
+
+
+def test_no_word_the_seed_corpus_knows_is_ever_repaired(engine):
+    index = engine.loaded.index
+    speller = Speller(index)
+    words = [w for w in index.vocab.words(range(len(index.vocab)))
+             if 2 <= len(w) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in w)]
+    assert len(words) > 1000
+    assert [w for w in words if speller.repairs(w)] == []
+
+
+def test_the_teams_seed_questions_are_left_as_they_were_typed(engine):
+    questions = load_reader_set(ROOT / "benchmarks" / "reader" / "seeds.json").questions
+    assert [q.text for q in questions if engine.loaded.speller.repairs(normalize(q.text))] == []
+
+
+def test_repairs_go_by_sound_into_the_longest_span_and_never_inside_a_known_word():
+    names = {sound("英伟达"): [("英伟达", 12)], sound("伟达"): [("维达", 3)]}
+    known = {"为了", "达到", "目的"}.__contains__
+    fixes = repairs("英为达h200禁令", known, lambda key: names.get(key, []), ["英", "为", "达", "h200", "禁令"])
+    assert [(f.typed, f.word) for f in fixes] == [("英为达", "英伟达")]
+    assert repaired("英为达h200禁令", fixes) == "英伟达h200禁令"
+    assert repairs("为了达到目的", known, lambda key: names.get(key, []), ["为了", "达到", "目的"]) == []

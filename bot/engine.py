@@ -12,6 +12,7 @@ import numpy as np
 from bot.answer import Answer, Composer
 from bot.answer.forms import report_pattern
 from bot.answer.question import analyse, date_pattern, holds_names, state_query, sub_questions
+from bot.query.english import Dictionary, Translator, is_english
 from bot.query.spelling import Speller, repaired
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
@@ -67,6 +68,7 @@ class Loaded:
     searcher: Searcher
     composer: Composer
     speller: Speller
+    translator: Translator
 
     @property
     def index(self) -> Index:
@@ -81,6 +83,7 @@ class Engine:
         self._slot = SearcherSlot()
         self._build_lock = threading.Lock()
         self._warmer: Warmer | None = None
+        self._dictionary = Dictionary()  # CC-CEDICT, read on the first English question, for every generation
 
     @property
     def loaded(self) -> Loaded:
@@ -113,7 +116,8 @@ class Engine:
     def _load(self) -> None:
         previous = self.loaded.index if self.is_ready() else None  # its unchanged segments are reused as loaded
         index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)
-        self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder), Speller(index)))
+        self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder), Speller(index),
+                               Translator(index, self._dictionary)))
         if self._warmer is not None:
             self._warm()
 
@@ -153,6 +157,10 @@ class Engine:
         return self._answer(loaded, q)
 
     def _answer(self, loaded: Loaded, typed: str) -> Answer:
+        if is_english(typed):  # read as Chinese with the dictionary's words; the bot answers in English
+            translation = loaded.translator.translate(typed)
+            answer = self._search_and_compose(loaded, translation.question)
+            return replace(answer, question=typed, script="english", searched_for=translation.terms)
         # A name the corpus lacks but that sounds like one of its names is a pinyin slip: search for the name.
         fixes = loaded.speller.repairs(normalize(typed))
         q = repaired(normalize(typed), fixes) if fixes else typed

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from bot.answer import Answer, Source
+from bot.query.english import is_english
 from embeddings.textnorm import to_simplified
 
 # The bot's own sentences, in the script of the question. Quotes are never converted.
@@ -66,6 +67,27 @@ MESSAGES = {
     "unknown_command": ("不认识这个命令。发 /help 看看我能做什么。", "不認識這個命令。發 /help 看看我能做什麼。"),
 }
 
+# The bot's words for a reader who asks in English (the quotes stay in the articles' Chinese).
+ENGLISH = {
+    "abstain": "The articles hold nothing that answers this question.",
+    "related": "Possibly related (not an answer):",
+    "sources": "Sources:",
+    "direct": "direct answer",
+    "partial": "partly related",
+    "searched_for": "Searched for 「{terms}」.",
+    "note_hedge": "The articles do not say so directly; the closest is:",
+    "note_changed": "The reports changed over time: the newest comes first, earlier reports are dated.",
+    "note_sequence": "In the order the events happened:",
+    "note_not_found": "The articles do not mention 「{topic}」.",
+    "note_not_answered": "The articles do not directly answer the {what} of 「{topic}」.",
+    "earlier": "earlier",
+    "date_unknown": "date unknown",
+    "also_reported": "Also reported by: ",
+}
+ASKED_ENGLISH = {"why": "reason", "how": "way", "status": "latest state", "timeline": "course", "compare": "comparison",
+                 "list": "list", "said": "words", "event": "events", "date": "date", "number": "figure",
+                 "person": "person", "place": "place", "reason": "reason"}
+
 TELEGRAM_LIMIT = 4096
 # What a refusal says was asked, by question kind or fact slot.
 ASKED = {"why": ("原因", "原因"), "how": ("做法", "做法"), "status": ("最新情况", "最新情況"), "timeline": ("经过", "經過"),
@@ -79,8 +101,14 @@ def is_traditional(text: str) -> bool:
     return to_simplified(text) != text
 
 
-def message(key: str, question: str = "", traditional: bool | None = None, **kwargs) -> str:
-    """The bot's own wording, in the script of `question` (or as `traditional` says)."""
+def message(key: str, question: str = "", traditional: bool | None = None, english: bool | None = None,
+            **kwargs) -> str:
+    """The bot's own wording, in the reader's language and script: English for a question in English, else the
+    script of `question` (or as `traditional` and `english` say)."""
+    if english is None:
+        english = bool(question) and is_english(question)
+    if english and key in ENGLISH:
+        return ENGLISH[key].format(**kwargs)
     simplified, trad = MESSAGES[key]
     if traditional is None:
         traditional = is_traditional(question)
@@ -101,8 +129,9 @@ def note_text(answer: Answer, traditional: bool | None = None) -> str | None:
     if note is None:
         return None
     trad = answer.script == "traditional" if traditional is None else traditional
-    what = ASKED.get(note.what, ("内容", "內容"))[1 if trad else 0]
-    return message(f"note_{note.key}", traditional=trad, topic=note.topic, what=what)
+    en = answer.script == "english"
+    what = ASKED_ENGLISH.get(note.what, "content") if en else ASKED.get(note.what, ("内容", "內容"))[1 if trad else 0]
+    return message(f"note_{note.key}", traditional=trad, english=en, topic=note.topic, what=what)
 
 
 def searched_text(answer: Answer, traditional: bool | None = None) -> str | None:
@@ -110,7 +139,8 @@ def searched_text(answer: Answer, traditional: bool | None = None) -> str | None
     if not answer.searched_for:
         return None
     trad = answer.script == "traditional" if traditional is None else traditional
-    return message("searched_for", traditional=trad, terms="」「".join(answer.searched_for))
+    return message("searched_for", traditional=trad, english=answer.script == "english",
+                   terms="」「".join(answer.searched_for))
 
 
 def quote_label(answer: Answer, quote) -> str:
@@ -118,7 +148,7 @@ def quote_label(answer: Answer, quote) -> str:
     article's date when the quotes come from several articles, and 'earlier' for older reports."""
     parts = []
     if quote.role == "earlier":
-        parts.append(message("earlier", traditional=answer.script == "traditional"))
+        parts.append(message("earlier", traditional=answer.script == "traditional", english=answer.script == "english"))
     if answer.kind in ("status", "timeline", "event") and quote.date:
         parts.append(quote.date)
     elif len({q.passage.doc_id for q in answer.quotes}) > 1:
@@ -215,8 +245,8 @@ def link(title: str, url: str | None) -> str:
     return esc(title)
 
 
-def source_line(n: int, s: Source, traditional: bool) -> str:
-    date = s.date or message("date_unknown", traditional=traditional)
+def source_line(n: int, s: Source, traditional: bool, english: bool = False) -> str:
+    date = s.date or message("date_unknown", traditional=traditional, english=english)
     outlet = f"{esc(s.source_name)} · " if s.source_name else ""
     return f"[{n}] {outlet}{link(s.title, s.url)} · {esc(date)}"
 
@@ -224,13 +254,14 @@ def source_line(n: int, s: Source, traditional: bool) -> str:
 def answer_html(answer: Answer) -> list[str]:
     """The answer as HTML blocks: quotes with citation markers, then the source list."""
     trad = is_traditional(answer.question)
+    en = answer.script == "english"
     searched = [f"<i>{esc(searched_text(answer, trad))}</i>"] if answer.searched_for else []
     if answer.abstained:
-        blocks = searched + [esc(note_text(answer, trad) or message("abstain", traditional=trad))]
+        blocks = searched + [esc(note_text(answer, trad) or message("abstain", traditional=trad, english=en))]
         if answer.related:
-            lines = [f"<i>{esc(message('related', traditional=trad))}</i>"]
+            lines = [f"<i>{esc(message('related', traditional=trad, english=en))}</i>"]
             for i, s in enumerate(answer.related, 1):
-                lines.append(f"{i}. {esc(excerpt(s.passage))}\n    {source_line(i, s, trad)}")
+                lines.append(f"{i}. {esc(excerpt(s.passage))}\n    {source_line(i, s, trad, en)}")
             blocks.append("\n".join(lines))
         return blocks
     blocks = searched + ([f"<i>{esc(note_text(answer, trad))}</i>"] if answer.note is not None else [])
@@ -239,13 +270,13 @@ def answer_html(answer: Answer) -> list[str]:
         label = quote_label(answer, quote)
         prefix = f"<b>{esc(label)}</b>  " if label else ""
         blocks.append(f"{prefix}「{esc(quote.text)}」[{n}]")
-    lines = [f"<b>{esc(message('sources', traditional=trad))}</b>"]
+    lines = [f"<b>{esc(message('sources', traditional=trad, english=en))}</b>"]
     for i, s in enumerate(answer.sources, 1):
-        lines.append(source_line(i, s, trad))
+        lines.append(source_line(i, s, trad, en))
         if s.corroborating:
-            lines.append(f"    {esc(message('also_reported', traditional=trad))}{esc('；'.join(s.corroborating))}")
+            lines.append(f"    {esc(message('also_reported', traditional=trad, english=en))}{esc('；'.join(s.corroborating))}")
     blocks.append("\n".join(lines))
-    blocks.append(f"<i>{esc(message('partial' if answer.hedged else 'direct', traditional=trad))}</i>")
+    blocks.append(f"<i>{esc(message('partial' if answer.hedged else 'direct', traditional=trad, english=en))}</i>")
     return blocks
 
 

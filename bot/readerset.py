@@ -15,6 +15,9 @@ from embeddings.textnorm import normalize
 
 FORMAT = "quotebot-reader/1"
 KINDS = ("fact", "why", "how", "status", "timeline", "compare", "list", "said", "event")
+# How the question is typed: as the article would word it, or a pinyin typo, a synonym or colloquial word,
+# bare keywords, English.
+STYLES = ("plain", "typo", "synonym", "keyword", "english")
 CORPORA = ("seeds", "web-extraction")
 _END = "。！？!?；;…”」』）)：:"
 
@@ -27,6 +30,7 @@ class ReaderQuestion:
     answerable: bool
     must: tuple[tuple[str, ...], ...]  # every group must be shown; any one string of a group will do
     docs: tuple[str, ...] = ()  # where the answer is (file names in the corpus folder)
+    style: str = "plain"  # one of STYLES
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,13 @@ def load_reader_set(path: Path) -> ReaderSet:
         must = tuple(tuple(str(s) for s in (g if isinstance(g, list) else [g]) if str(s).strip())
                      for g in q.get("must") or [])
         answerable = bool(q.get("answerable", True))
+        style = q.get("style", "plain")
+        if style not in STYLES:
+            raise DatasetError(f"{where}: style {style!r} is not one of {', '.join(STYLES)}")
         if answerable and (not must or not all(must)):
             raise DatasetError(f"{where}: an answerable question lists the strings its answer must show")
-        questions.append(ReaderQuestion(str(q.get("id", i)), text, kind, answerable, must, tuple(q.get("docs") or ())))
+        questions.append(ReaderQuestion(str(q.get("id", i)), text, kind, answerable, must, tuple(q.get("docs") or ()),
+                                        style))
     return ReaderSet(Path(path).stem, corpora, tuple(questions))
 
 

@@ -53,6 +53,12 @@ def main() -> int:
         f" Answers given with a hedge: {s['hedged (answerable)']:.3f}. Question kind read as the set tags it:"
         f" {s['kind read right']:.3f}. Answer p50 {s['p50 ms']:.1f} ms. Every quote verbatim: {'yes' if s['verbatim'] else 'NO'}.",
     ]
+    if s["per style"]:
+        out += ["", "Questions as people type them (issue 17), right per style of typing, the peer beside:", "",
+                "| style | answerable | right | peer right | unanswerable | abstained |", "|---|---|---|---|---|---|"]
+        for style, row in s["per style"].items():
+            out.append(f"| {style} | {row['n']} | **{row['right']:.3f}** | {row['peer']:.3f} | {row['unanswerable']} |"
+                       f" **{row['abstained']:.3f}** |")
     text = "\n".join(out)
     print(text)
     if args.write:

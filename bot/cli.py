@@ -164,6 +164,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 for kind, row in value.items():
                     print(f"{kind:>24}: {row['n']:3d} answerable, right {row['right']:.3f}, peer {row['peer']:.3f},"
                           f" abstained {row['abstained']:.3f}")
+            elif key == "per style":
+                for style, row in value.items():
+                    print(f"{style:>24}: {row['n']:3d} answerable, right {row['right']:.3f}, peer {row['peer']:.3f};"
+                          f" {row['unanswerable']} unanswerable, abstained {row['abstained']:.3f}")
             else:
                 print(f"{key:>24}: {value:.3f}" if isinstance(value, float) else f"{key:>24}: {value}")
     return 0

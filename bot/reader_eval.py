@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.engine import Engine
 from bot.evaluate import most_shared
-from bot.readerset import KINDS, ReaderQuestion, ReaderSet, load_reader_set, shows, write_corpus
+from bot.readerset import KINDS, STYLES, ReaderQuestion, ReaderSet, load_reader_set, shows, write_corpus
 from bot.settings import Settings
 from embeddings.encoders import Encoder
 
@@ -79,7 +79,19 @@ def run_reader_eval(paths: list[Path], settings: Settings, encoder: Encoder | No
 
 
 def summarise_reader(records: list[ReaderRecord]) -> dict:
-    """Right answers per kind (answerable questions), abstention on unanswerable ones, the peer beside."""
+    """Right answers per kind (answerable questions typed as the articles word them), abstention on unanswerable
+    ones, the peer beside; and the same per style of typing (typos, synonyms, keywords, English)."""
+    per_style = {}
+    for style in STYLES[1:]:
+        rs = [r for r in records if r.question.style == style]
+        if rs:
+            a = [r for r in rs if r.question.answerable]
+            u = [r for r in rs if not r.question.answerable]
+            per_style[style] = {"n": len(a), "right": sum(r.right for r in a) / max(1, len(a)),
+                                "peer": sum(r.peer_right for r in a) / max(1, len(a)),
+                                "unanswerable": len(u), "abstained": sum(r.abstained for r in u) / max(1, len(u))}
+    all_records = records
+    records = [r for r in records if r.question.style == "plain"]
     ans = [r for r in records if r.question.answerable]
     out = [r for r in records if not r.question.answerable]
     per_kind = {}
@@ -89,7 +101,7 @@ def summarise_reader(records: list[ReaderRecord]) -> dict:
             per_kind[kind] = {"n": len(rs), "right": sum(r.right for r in rs) / len(rs),
                               "peer": sum(r.peer_right for r in rs) / len(rs),
                               "abstained": sum(r.abstained for r in rs) / len(rs)}
-    lat = [r.latency_ms for r in records]
+    lat = [r.latency_ms for r in all_records]
     return {
         "questions": len(records),
         "answerable": len(ans),
@@ -101,6 +113,7 @@ def summarise_reader(records: list[ReaderRecord]) -> dict:
         "abstained (unanswerable)": sum(r.abstained for r in out) / max(1, len(out)),
         "kind read right": sum(r.kind_found == r.question.kind for r in records) / max(1, len(records)),
         "per kind": per_kind,
+        "per style": per_style,
         "p50 ms": statistics.median(lat) if lat else 0.0,
-        "verbatim": all(r.verbatim for r in records),
+        "verbatim": all(r.verbatim for r in all_records),
     }

@@ -46,7 +46,7 @@ def test_an_english_question_the_articles_cannot_answer_is_refused_in_english(en
 
 @pytest.mark.parametrize("text,english", [
     ("Is the H200 allowed in China now?", True), ("H200现在能进入中国吗？", False), ("H200", False),
-    ("黄仁勋 visit", False), ("Nvidia H200 ban", True),
+    ("黄仁勋 visit", False), ("Nvidia H200 ban", True), ("AMD MI300", False), ("Jensen Huang", False),
 ])
 def test_what_counts_as_english(text, english):
     assert is_english(text) == english

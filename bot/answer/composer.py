@@ -460,6 +460,12 @@ class Composer:
         features["on_point"] = float(on_point)
         if not on_point:  # a number or date about the topic, but not the one asked for
             return self._abstain(asked, hits, confidence, qtype, features, q_words)
+        if asked.kind == "overview":
+            about = [c for c in cands if self.about(asked, c)]
+            if not about:  # no sentence names every keyword: the articles do not cover it
+                return self._abstain(asked, hits, confidence, qtype, features, q_words)
+            chosen, note = self._form(asked, about)
+            return self._answer(asked, chosen, confidence, qtype, features, note, hits)
         if asked.kind == "fact" and asked.scope != "latest":
             chosen, note = self._choose(best, cands), None
         else:
@@ -478,6 +484,16 @@ class Composer:
         if confidence < threshold:
             chosen, note = [best], Note("hedge")
         return self._answer(asked, chosen, confidence, qtype, features, note, hits)
+
+    def about(self, asked: Question, c: Candidate) -> bool:
+        """The candidate names every word of a keyword query (its names as whole words)."""
+        norm = self.canonical(self.index.paragraph(c.hit.passage).text[c.start:c.end])
+        if not holds_names(asked, norm):
+            return False
+        words = self.remember(self._focus, ("keywords", asked.keywords), lambda: tuple(dict.fromkeys(
+            self.canonical(w) for k in asked.keywords for w in self.tokenizer.words(k)
+            if len(w) >= 2 and w not in self.tokenizer.stop_words and not re.fullmatch(r"[a-z0-9.\-]+", w))))
+        return all(w in norm for w in words)
 
     def named(self, asked: Question, cands: list[Candidate]) -> bool:
         """Some candidate's paragraph names everything the question names; for a comparison, each compared
@@ -593,7 +609,8 @@ class Composer:
                 return self._list(asked, by_key[announcer.key]), None
         picked, note = choose(asked, options)
         chosen = [replace(by_key[o.key], role=o.role, event=o.event or o.published) for o in picked]
-        return chosen, (Note(note) if note else None)
+        topic = asked.text.strip(" ?？。.!！") if note == "overview" else ""
+        return chosen, (Note(note, topic=topic) if note else None)
 
     def _option(self, c: Candidate) -> Option:
         """A candidate as the forms see it: its text, folded text, dates and place in its paragraph."""

@@ -23,6 +23,8 @@ EVENT_DATED = 1.0  # what a sentence dates itself is an event of the story more 
 NEAR_TOPIC = 1.0  # a cue sentence in or next to the best quote's paragraph
 RESTATED = -1.0  # what a restatement of a why or how question loses
 RESTATED_NOVELTY = 0.4  # under 0.4 × 8 words beyond the question's: a restatement
+OVERVIEW_QUOTES = 4
+OVERVIEW_MARGIN = 6.0
 COMPARE_MARGIN = 6.0  # each compared thing's own quote may be this far behind the best
 CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
 
@@ -188,7 +190,22 @@ def choose(question: Question, options: list[Option]) -> tuple[list[Option], str
         return chosen + [o for o in same_day[1:] if o.doc != same_day[0].doc][:1], None
     if question.kind == "compare":
         return _compare(question, options), None
+    if question.kind == "overview":
+        return _overview(options), "overview"
     return _explain(question, options), None
+
+
+def _overview(options: list[Option]) -> list[Option]:
+    """What the articles say about a bare keyword query: the best quote of each of the best few articles
+    (within OVERVIEW_MARGIN of the best), newest first; `options` are those that name every keyword."""
+    best = options[0].score
+    chosen: list[Option] = []
+    for o in options:
+        if o.score < best - OVERVIEW_MARGIN or len(chosen) == OVERVIEW_QUOTES:
+            break
+        if all(o.doc != c.doc for c in chosen):
+            chosen.append(o)
+    return sorted(chosen, key=lambda o: (o.date or "", o.score), reverse=True)
 
 
 def side_keys(question: Question) -> list[str]:

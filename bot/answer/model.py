@@ -11,7 +11,7 @@ from embeddings.passages import Passage
 class Note:
     """The bot's own words about an answer, worded by the renderer in the reader's script."""
 
-    key: str  # hedge | changed | sequence | not_found | not_answered
+    key: str  # hedge | changed | sequence | overview | not_found | not_answered
     topic: str = ""  # a word of the question (what was not found)
     what: str = ""  # what was asked of it: a question kind or a fact slot
 

@@ -42,7 +42,7 @@ def question_type(question: str) -> str:
 
 # --- the kind of answer a question asks for ------------------------------------------------------
 
-KINDS = ("fact", "why", "how", "status", "timeline", "compare", "list", "said", "event")
+KINDS = ("fact", "why", "how", "status", "timeline", "compare", "list", "said", "event", "overview")
 
 _DATE_MENTION = re.compile(r"(?:\d{2,4}年)?\d{1,2}月\d{1,2}[日号]|\d{4}年\d{1,2}月(?!\d)|(?:\d{2,4}年)?[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}[日号]")
 # Checked in this order: the first that fits names the kind.
@@ -81,6 +81,7 @@ class Question:
     date: str | None = None  # the date an event question asks about, as written ("1月23日")
     speaker: str | None = None  # whose words a what-said question asks for
     sides: tuple[str, ...] = ()  # the two things a comparison holds side by side
+    keywords: tuple[str, ...] = ()  # what a bare keyword query ('H200', '网信办 英伟达') names
 
 
 def analyse(text: str) -> Question:
@@ -95,12 +96,30 @@ def analyse(text: str) -> Question:
     if kind == "fact" and re.search(r"什么|怎么了|啥", q) and not re.search(r"谁|多少|哪", q) and (
             date or _ERA.search(q) and re.search(r"什么事|发生", q)):
         kind = "event"
-    scope = "sequence" if kind == "timeline" else "latest" if (kind == "status" or _LATEST.search(q)) else "any"
+    keywords = _keywords(q)
+    if keywords:
+        kind = "overview"  # no question at all: what the articles say about it, newest first
+    scope = "sequence" if kind == "timeline" else "latest" if (kind in ("status", "overview") or _LATEST.search(q)) \
+        else "any"
     return Question(
         text=text, kind=kind, slot=slot, entities=_names(text),
         scope=scope, script="traditional" if to_simplified(text) != text else "simplified",
         date=date.group(0) if date else None, speaker=_speaker(q) if kind == "said" else None,
-        sides=_sides(q) if kind == "compare" else ())
+        sides=_sides(q) if kind == "compare" else (), keywords=keywords)
+
+
+_ASKING = re.compile(r"[？?吗呢么]|什么|怎么|怎样|如何|为什么|为何|多少|哪|谁|几|是否|有没有|能否|可否|会不会|是不是|"
+                     r"发生|经过|区别|原因|情况|时候|how|why|what|when|where|who|which")
+KEYWORD_CHARS = 20
+
+
+def _keywords(q: str) -> tuple[str, ...]:
+    """The words of a bare keyword query ('h200', 'h20 禁令', '网信办、英伟达'): a short question with no question
+    word or mark at all; () for a question."""
+    if len(q) > KEYWORD_CHARS or _ASKING.search(q):
+        return ()
+    words = [w for w in re.split(r"[\s,，、/;；]+", q.strip(" 。.!！")) if w]
+    return tuple(words) if 1 <= len(words) <= 4 else ()
 
 
 def state_query(asked: Question, words: list[str]) -> str | None:

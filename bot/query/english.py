@@ -46,8 +46,11 @@ class Translation:
 
 
 def is_english(text: str) -> bool:
-    """Written in English: Latin letters and no Chinese characters."""
-    return bool(_LATIN.search(text)) and not _HAN.search(text) and len(_WORD.findall(text)) >= 2
+    """Written in English: no Chinese characters, and words beside the names ('AMD MI300' is two names)."""
+    if _HAN.search(text) or not _LATIN.search(text):
+        return False
+    words = _WORD.findall(text)
+    return len(words) >= 2 and any(w.lower() in STOP or (w.isalpha() and w.islower() and len(w) > 1) for w in words)
 
 
 def lemma(word: str) -> str:

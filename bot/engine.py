@@ -14,6 +14,7 @@ from bot.answer.forms import report_pattern
 from bot.answer.question import analyse, date_pattern, holds_names, state_query, sub_questions
 from bot.query.english import Dictionary, Translator, is_english
 from bot.query.spelling import Speller, repaired
+from bot.query.synonyms import Thesaurus, synonyms_of
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
@@ -25,6 +26,7 @@ RETRIEVE_K = 8
 FORM_K = 20  # hits for questions of the other kinds (why, status, timeline, ...)
 STATE_K = 12  # extra hits a status or timeline question takes from its state query (those naming its names)
 STATE_SEARCH_K = 24
+SYNONYM_WEIGHT = 0.5  # of a question word's BM25 weight, for its synonym
 NEWEST_K = 4  # a status question's newest reports of its state, added whatever their rank
 
 
@@ -84,6 +86,7 @@ class Engine:
         self._build_lock = threading.Lock()
         self._warmer: Warmer | None = None
         self._dictionary = Dictionary()  # CC-CEDICT, read on the first English question, for every generation
+        self._thesaurus = Thesaurus()  # 同义词词林 and the news synonyms, read on the first question
 
     @property
     def loaded(self) -> Loaded:
@@ -173,8 +176,11 @@ class Engine:
     def _search_and_compose(self, loaded: Loaded, q: str) -> Answer:
         qv = loaded.searcher.query_vector(q)
         asked = analyse(q)
+        synonyms = self._synonyms(loaded, q)
+        expansions = [(w, SYNONYM_WEIGHT) for syns in synonyms.values() for w in syns]
         # A lookup's answer sits in the few best passages; a reason, a list or a story's states are spread wider.
-        hits = loaded.searcher.search(q, k=RETRIEVE_K if asked.kind == "fact" else FORM_K, query_vector=qv)
+        hits = loaded.searcher.search(q, k=RETRIEVE_K if asked.kind == "fact" else FORM_K, query_vector=qv,
+                                      expansions=expansions)
         extra = state_query(asked, list(loaded.composer.question_terms(q)[1]))
         if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
             hits += unseen(hits, [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K)
@@ -185,7 +191,13 @@ class Engine:
             hits += unseen(hits, reports, NEWEST_K)
         if asked.kind == "event" and asked.date:  # what the articles report of that day, whatever else was asked
             hits += unseen(hits, loaded.searcher.matching(asked.date, date_pattern(asked.date), STATE_K + len(hits)))
-        return loaded.composer.compose(q, hits, qv, asked)
+        return loaded.composer.compose(q, hits, qv, asked, synonyms)
+
+    def _synonyms(self, loaded: Loaded, q: str) -> dict[str, tuple[str, ...]]:
+        """The question's words (not its names) → synonyms the corpus uses (同义词词林 and the news table)."""
+        names = loaded.index.tokenizer.names
+        words = [w for w in loaded.composer.question_terms(q)[1] if w not in names and not w.isascii()]
+        return synonyms_of(words, self._thesaurus.groups_of(), loaded.translator.in_corpus)
 
     ask = answer
 

@@ -928,18 +928,31 @@ class Index:
         """Term ids of the tokens the vocabulary knows, repeats kept."""
         return np.asarray([i for i in self.vocab.ids(tokens) if i is not None], dtype=np.int64)
 
-    def _query_terms(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct known term ids of the tokens and their weights (idf times repeats, as add_scores counts them)."""
+    def _query_terms(self, tokens: list[str], expansions: Sequence[tuple[str, float]] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct known term ids of the tokens and their weights (idf times repeats, as add_scores counts them);
+        an expansion token (a synonym) not among them adds its idf times its factor."""
         ids = self._known_ids(tokens)
         if not len(ids) or not self.live_count:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         unique, counts = np.unique(ids, return_counts=True)
-        return unique, self.idf(unique) * counts
+        weights = self.idf(unique) * counts
+        extra = {}
+        for token, factor in expansions:
+            i = self.vocab.get(token)
+            if i is not None and i not in extra and not np.isin(i, unique):
+                extra[i] = factor
+        if not extra:
+            return unique, weights
+        more = np.asarray(sorted(extra), dtype=np.int64)
+        ids = np.concatenate([unique, more])
+        order = np.argsort(ids, kind="stable")
+        return ids[order], np.concatenate([weights, self.idf(more) * np.asarray([extra[i] for i in more.tolist()])])[order]
 
-    def bm25_top(self, tokens: list[str], k: int, also: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def bm25_top(self, tokens: list[str], k: int, also: Sequence[int] = (),
+                 expansions: Sequence[tuple[str, float]] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The k live rows with the highest BM25 score above 0 (best first, ties to the lower row), their
-        scores, and the scores of the rows `also` (0 for deleted rows)."""
-        ids, weights = self._query_terms(tokens)
+        scores, and the scores of the rows `also` (0 for deleted rows); `expansions` are (token, factor)."""
+        ids, weights = self._query_terms(tokens, expansions)
         return bm25.top_k([s.postings for s in self.segments], self.starts, ids, weights, self.avgdl, k, self.live,
                           np.asarray(also, dtype=np.int64))
 

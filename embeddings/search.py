@@ -193,7 +193,7 @@ class Searcher:
         return self.encoder.encode([query])[0]
 
     def search(self, query: str, k: int = 5, weight: float | None = None, dedupe: bool = True,
-               query_vector: np.ndarray | None = None) -> list[Hit]:
+               query_vector: np.ndarray | None = None, expansions: Sequence[tuple[str, float]] = ()) -> list[Hit]:
         n = self.index.rows
         if len(self.index) == 0 or not query.strip():
             return []
@@ -202,7 +202,7 @@ class Searcher:
         qv = np.asarray(self.query_vector(query) if query_vector is None else query_vector, dtype=np.float32)
         kc = min(self.candidates, n)
         near, near_cos = (x.tolist() for x in self.index.dense_scored(qv, kc))
-        lex_rows, lex_scores, near_scores = self.index.bm25_top(tokens, kc, also=near)
+        lex_rows, lex_scores, near_scores = self.index.bm25_top(tokens, kc, also=near, expansions=expansions)
         lexical = dict(zip(near, near_scores.tolist()))
         lexical.update(zip(lex_rows.tolist(), lex_scores.tolist()))
         cands = sorted(lexical)

@@ -35,6 +35,7 @@ STORY_ROWS = 300  # passages of the story's article read for its dated events
 FORM_OPTIONS = 200  # candidates an answer form chooses among
 LIST_REACH = 12  # paragraphs after a list's announcer read for its items
 LIST_ITEM = re.compile(r"\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[、.．]|\s*[（(]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[）)]")
+SYNONYM_CREDIT = 0.5  # of a question word, for a sentence that holds its synonym instead
 ON_POINT_MARGIN = 2.0  # logits behind the top a lookup's on-point quote may be and still go first
 DECISIVE_THRESHOLD = 0.3
 # A story's dated events: the question names the story, its events rarely repeat the question's words.
@@ -285,9 +286,11 @@ class Composer:
 
     def candidates(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None,
                    terms: tuple[str, dict[str, float], dict[str, float]] | None = None,
-                   limit: int = MAX_QUOTE_CHARS) -> list[Candidate]:
+                   limit: int = MAX_QUOTE_CHARS, synonyms: dict[str, tuple[tuple[str, float], ...]] | None = None
+                   ) -> list[Candidate]:
         """Every sentence and adjacent pair of the hits (pairs and long sentences' clause windows at most
-        `limit` characters), with its evidence features, best first."""
+        `limit` characters), with its evidence features, best first. A question word's `synonyms` ((word,
+        credit), …) count for their credit of it in the word coverage."""
         qtype, q_words, q_bigrams = terms or self.question_terms(question)
         if not hits or not (q_words or q_bigrams):
             return []
@@ -322,10 +325,13 @@ class Composer:
             token_sets.append(toks)
             word_sets.append(words)
         # The question's terms as keys too, in the same order (sums run over them in that order).
-        key = dict(zip([*q_words, *q_bigrams, *focus], self.keys([*q_words, *q_bigrams, *focus])))
+        alts = {w: syns for w, syns in (synonyms or {}).items() if w in q_words}
+        others = [s for syns in alts.values() for s, _ in syns]
+        key = dict(zip([*q_words, *q_bigrams, *focus, *others], self.keys([*q_words, *q_bigrams, *focus, *others])))
         q_words_k = {key[t]: w for t, w in q_words.items()}
         q_bigrams_k = {key[t]: w for t, w in q_bigrams.items()}
         focus_k = {key[t] for t in focus}
+        alts_k = {key[w]: tuple((key[s], credit) for s, credit in syns) for w, syns in alts.items()}
         # Which of the question's keys each candidate holds: every feature below that looks at
         # tokens depends only on that set, and most candidates share one of a few such sets.
         q_all = frozenset(key.values())
@@ -347,7 +353,7 @@ class Composer:
         weights = np.asarray([self.scorer["weights"].get(k, 0.0) for k in SCORER_FEATURES], dtype=np.float64)
         bias = self.scorer.get("bias", 0.0)
         typed_q = qtype in _TYPE_PATTERNS  # else both typed features are 0 and need no folded text
-        word_coverage, bigram_coverage = coverage_over(q_words_k), coverage_over(q_bigrams_k)
+        word_coverage, bigram_coverage = coverage_over(q_words_k, alts_k), coverage_over(q_bigrams_k)
         # a one-sentence passage has nothing to tell apart locally (so the question's weights hold)
         local_coverage = {where: coverage_over(local) for where, local in local_of.items()}
         ratio = [hit.score / top_score for hit in hits]
@@ -413,12 +419,13 @@ class Composer:
         return (cos / np.where(norms > 0, norms, 1.0).astype(np.float64)).tolist()
 
     def compose(self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None,
-                asked: Question | None = None) -> Answer:
+                asked: Question | None = None, synonyms: dict[str, tuple[str, ...]] | None = None) -> Answer:
         asked = asked or analyse(question)
         terms = self.question_terms(question)
         qtype, q_words, _ = terms
         limit = EXPLAIN_QUOTE_CHARS if asked.kind in EXPLAINING else MAX_QUOTE_CHARS
-        cands = self.candidates(question, hits, query_vector, terms, limit)
+        credits, q_words = self.with_synonyms(q_words, synonyms or {})
+        cands = self.candidates(question, hits, query_vector, terms, limit, credits)
         if not cands:
             return self._abstain(asked, hits, 0.0, qtype, {"reason": "no hits or no content words"}, q_words)
         cands = self.reranked(asked, cands)
@@ -705,6 +712,19 @@ class Composer:
             if p.paragraph == paragraph and p.start <= offset < p.end:
                 return p
         return None
+
+    def with_synonyms(self, q_words: dict[str, float], synonyms: dict[str, tuple[str, ...]]
+                      ) -> tuple[dict[str, tuple[tuple[str, float], ...]], dict[str, float]]:
+        """The synonyms' credits, and the question's words as the evidence features weigh them. A word the
+        articles never use ('被禁') is worded as they word it ('禁止'): its synonyms count in full, and its most
+        used synonym stands for it where a missing word would make the answer look unfounded; a word they use
+        keeps its weight and its synonyms count for SYNONYM_CREDIT."""
+        if not synonyms:
+            return {}, q_words
+        df = self._dfs(list(q_words))
+        credits = {w: tuple((x, 1.0 if not df[w] else SYNONYM_CREDIT) for x in syns) for w, syns in synonyms.items()}
+        swap = {w: syns[0] for w, syns in synonyms.items() if w in q_words and not df[w]}
+        return credits, {swap.get(w, w): v for w, v in q_words.items()}
 
     def _paragraph_evidence(self, q_words: dict[str, float], hit: Hit) -> dict:
         """How much of the question the quoted paragraph covers, and the rarest word it lacks.

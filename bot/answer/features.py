@@ -31,13 +31,18 @@ def weighted_coverage(terms: dict[str, float], present: set[str] | frozenset[str
     return coverage_over(terms)(present)
 
 
-def coverage_over(terms: dict) -> Callable[[frozenset], float]:
-    """weighted_coverage(terms, ·), the total taken once: one question's terms, many candidates."""
+def coverage_over(terms: dict, alternatives: dict | None = None) -> Callable[[frozenset], float]:
+    """weighted_coverage(terms, ·), the total taken once: one question's terms, many candidates. A term absent
+    but for one of its `alternatives` ({term: ((other term, credit), …)}: a synonym) counts for that credit."""
     total = sum(terms.values())
     if not total > 0:
         return lambda present: 0.0
     items = list(terms.items())
-    return lambda present: sum([w for t, w in items if t in present]) / total
+    if not alternatives:
+        return lambda present: sum([w for t, w in items if t in present]) / total
+    alts = [(t, w, alternatives.get(t, ())) for t, w in items]
+    return lambda present: sum([w if t in present else w * max([c for a, c in others if a in present], default=0.0)
+                                for t, w, others in alts]) / total
 
 
 def type_matches(qtype: str, sentence_norm: str) -> tuple[tuple[int, str], ...]:

@@ -16,36 +16,21 @@ from typing import Iterable
 
 from embeddings.textnorm import normalize
 
-# Variants (in folded form: simplified, half-width, lower case) → the canonical token.
-# Applied to passages and queries alike, so 輝達 H200 and 英伟达 H200 match the same passages.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "英伟达": ("辉达", "nvidia", "nvda", "英伟达公司"),
-    "黄仁勋": ("jensen huang", "黄仁勳", "黄仁動"),
-    "特朗普": ("川普", "trump", "唐纳德·特朗普", "唐纳德特朗普"),
-    "拜登": ("biden",),
-    "芯片": ("晶片", "chip", "chips"),
-    "人工智能": ("人工智慧", "ai"),
-    "半导体": ("semiconductor",),
-    "华为": ("huawei",),
-    "昇腾": ("ascend",),
-    "台积电": ("tsmc",),
-    "阿里巴巴": ("alibaba", "阿里"),
-    "腾讯": ("tencent",),
-    "字节跳动": ("bytedance", "字节"),
-    "深度求索": ("deepseek",),
-    "网信办": ("国家互联网信息办公室", "国家网信办"),
-    "商务部": ("commerce department",),
-    "软件": ("软体",),
-    "硬件": ("硬体",),
-    "网络": ("网路",),
-    "信息": ("资讯",),
-    "数据": ("资料",),
-    "出口": ("外销",),
-    "美国": ("美方",),
-    "中国": ("中方", "华"),
-    "卢特尼克": ("lutnick", "howard lutnick"),
-    "贝森特": ("bessent",),
-}
+ALIAS_TABLE = Path(__file__).with_name("aliases.tsv")
+
+
+def load_aliases(path: Path = ALIAS_TABLE) -> dict[str, tuple[str, ...]]:
+    """canonical → its variants, from the table (tab-separated, '#' starts a comment). Applied to passages and
+    queries alike, so 輝達 H200 and 英伟达 H200 match the same passages."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = [w.strip() for w in line.split("#", 1)[0].split("\t") if w.strip()]
+        if len(words) >= 2:
+            out[words[0]] = tuple(words[1:])
+    return out
+
+
+ALIASES: dict[str, tuple[str, ...]] = load_aliases()
 
 STOP_WORDS = frozenset(
     """

@@ -136,6 +136,10 @@ class Tokenizer:
         """A word of jieba's dictionary (with this index's names) or a stop word: Chinese as it is written."""
         return bool(self._jieba.FREQ.get(text)) or text in self.stop_words
 
+    def in_dictionary(self, text: str) -> bool:
+        """A word of jieba's own dictionary, not one this index taught it."""
+        return bool(self._dictionary.get(text))
+
     @property
     def names(self) -> frozenset[str]:
         """The names this index taught jieba: canonical aliases and the words found in the articles."""

@@ -51,9 +51,16 @@ def test_the_teams_seed_questions_are_left_as_they_were_typed(engine):
 
 
 def test_repairs_go_by_sound_into_the_longest_span_and_never_inside_a_known_word():
-    names = {sound("英伟达"): [("英伟达", 12)], sound("伟达"): [("维达", 3)]}
+    names = {sound("英伟达"): [("英伟达", 12, True)], sound("伟达"): [("维达", 3, False)]}
     known = {"为了", "达到", "目的"}.__contains__
     fixes = repairs("英为达h200禁令", known, lambda key: names.get(key, []), ["英", "为", "达", "h200", "禁令"])
     assert [(f.typed, f.word) for f in fixes] == [("英为达", "英伟达")]
     assert repaired("英为达h200禁令", fixes) == "英伟达h200禁令"
     assert repairs("为了达到目的", known, lambda key: names.get(key, []), ["为了", "达到", "目的"]) == []
+
+
+def test_a_name_the_articles_use_but_jiebas_dictionary_lacks_is_repaired_when_three_characters_long():
+    words = {sound("莫莉花"): [("莫莉花", 3, False)], sound("二字"): [("二字", 4, False)]}
+    sounding = lambda key: words.get(key, [])  # noqa: E731
+    assert [(f.typed, f.word) for f in repairs("莫丽花最后被判了几年", lambda w: False, sounding)] == [("莫丽花", "莫莉花")]
+    assert repairs("尔兹这一轮", lambda w: False, sounding) == []  # two characters that are no name: left alone

@@ -7,7 +7,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-MIN_SPAN, MAX_SPAN = 2, 4  # characters: the names a pinyin input method gets wrong are this long
+MIN_SPAN, MAX_SPAN = 2, 4
+MIN_DOCUMENTS = 2  # a word of the corpus that jieba's dictionary lacks is a name when this many documents use it  # characters: the names a pinyin input method gets wrong are this long
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -28,13 +29,15 @@ def sound(text: str) -> str:
     return " ".join(lazy_pinyin(text))
 
 
-def repairs(question: str, known: Callable[[str], bool], sounding: Callable[[str], list[tuple[str, int]]],
+def repairs(question: str, known: Callable[[str], bool], sounding: Callable[[str], list[tuple[str, int, bool]]],
             words: Iterable[str] = (), particle: Callable[[str], bool] = lambda w: False) -> list[Repair]:
-    """The spans of the folded question to search for as another word: Han spans of 2–4 characters that are
-    no word the corpus or the language knows, lie inside no such word of the question (`words`: its jieba
-    words) and have no lone character beside them that is no particle (`particle`), for which a corpus name of the same length sounds the same (`sounding(pinyin)` →
-    [(word, document frequency)], the most frequent taken; ties to the first in order). Longer spans first;
-    repairs never overlap."""
+    """The spans of the folded question to search for as another word: Han spans of 2–4 characters that are no
+    word the corpus or the language knows and have no lone character beside them that is no particle
+    (`particle`), for which a corpus word of the same length sounds the same (`sounding(pinyin)` → [(word,
+    document frequency, is a name)], the most frequent taken; ties to the first in order; a word that is no
+    name only for spans of three characters or more). A span over a word
+    the question's jieba words know (`words`) is repaired only when it is 3–4 characters long and sounds like
+    a name ('字节条动' → 字节跳动). Longer spans first; repairs never overlap."""
     covered = [False] * len(question)
     loose = [False] * len(question)  # a lone character jieba joined to nothing: part of a name it does not know
     at = 0
@@ -53,11 +56,15 @@ def repairs(question: str, known: Callable[[str], bool], sounding: Callable[[str
             for a in range(run.start(), run.end() - size + 1):
                 b = a + size
                 span = question[a:b]
-                if any(covered[a:b]) or any(r.start < b and a < r.end for r in out) or known(span):
+                over_words = any(covered[a:b])
+                if (over_words and size < 3) or any(r.start < b and a < r.end for r in out) or known(span):
                     continue
                 if (a > 0 and loose[a - 1]) or (b < len(question) and loose[b]):
                     continue  # '锺国' of '金锺国': a piece of a longer name, not a name mistyped
-                found = [(w, n) for w, n in sounding(sound(span)) if len(w) == size and w != span]
+                # a word that is no name is trusted for longer spans only: two-character corpus words that
+                # jieba's dictionary lacks are as often pieces of phrases ('二字') as they are names
+                found = [(w, n) for w, n, name in sounding(sound(span))
+                         if len(w) == size and w != span and (name or (not over_words and size >= 3))]
                 if found:
                     word = max(found, key=lambda x: x[1])[0]
                     out.append(Repair(a, b, span, word))
@@ -96,14 +103,19 @@ class Speller:
         return word in self.index.vocab or self.index.tokenizer.is_word(word)
 
     def repairs(self, question: str) -> list[Repair]:
-        """Repairs of the folded question (see `repairs`) into the corpus's names only (people, companies,
-        products: the aliases and the words found in the articles), where a pinyin slip is what a reader
-        can't see and the search can't recover."""
+        """Repairs of the folded question (see `repairs`) into the corpus's own words: its names (aliases, words
+        found in the articles) and terms jieba's dictionary lacks, where a pinyin slip is what a reader can't
+        see and the search can't recover."""
         table = self._table()
         tokenizer = self.index.tokenizer
         names = tokenizer.names
-        return repairs(question, self.known, lambda key: [(w, n) for w, n in table.get(key, []) if w in names],
-                       tokenizer.words(question), lambda w: w in tokenizer.stop_words)
+
+        def sounding(key: str) -> list[tuple[str, int, bool]]:
+            # the corpus's own words (names, terms jieba's dictionary lacks), used in two documents or more
+            return [(w, n, w in names) for w, n in table.get(key, [])
+                    if w in names or (n >= MIN_DOCUMENTS and not tokenizer.in_dictionary(w))]
+
+        return repairs(question, self.known, sounding, tokenizer.words(question), lambda w: w in tokenizer.stop_words)
 
 
 def corpus_sounds(index, max_words: int) -> dict[str, list[tuple[str, int]]]:

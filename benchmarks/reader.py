@@ -54,7 +54,9 @@ def main() -> int:
         f" {s['kind read right']:.3f}. Answer p50 {s['p50 ms']:.1f} ms. Every quote verbatim: {'yes' if s['verbatim'] else 'NO'}.",
     ]
     if s["per style"]:
-        out += ["", "Questions as people type them (issue 17), right per style of typing, the peer beside:", "",
+        out += ["", "Questions as people type them (issue 17; robust.json, 173 questions over the same corpus): right"
+                " among answerable questions and abstained among unanswerable ones, per style of typing, the peer"
+                " beside:", "",
                 "| style | answerable | right | peer right | unanswerable | abstained |", "|---|---|---|---|---|---|"]
         for style, row in s["per style"].items():
             out.append(f"| {style} | {row['n']} | **{row['right']:.3f}** | {row['peer']:.3f} | {row['unanswerable']} |"

@@ -424,7 +424,7 @@ class Composer:
         terms = self.question_terms(question)
         qtype, q_words, _ = terms
         limit = EXPLAIN_QUOTE_CHARS if asked.kind in EXPLAINING else MAX_QUOTE_CHARS
-        credits, q_words = self.with_synonyms(q_words, synonyms or {})
+        credits, evidence_words = self.with_synonyms(q_words, synonyms or {})
         cands = self.candidates(question, hits, query_vector, terms, limit, credits)
         if not cands:
             return self._abstain(asked, hits, 0.0, qtype, {"reason": "no hits or no content words"}, q_words)
@@ -442,9 +442,9 @@ class Composer:
             "dense": best.hit.dense,
             "dense_sentence": best.features["dense_sentence"],
             "bm25": best.hit.bm25,
-            "missing_idf": self._missing_mass(q_words),
+            "missing_idf": self._missing_mass(evidence_words),
             "qtype_known": 0.0 if qtype == "other" else 1.0,
-            **self._paragraph_evidence(q_words, best.hit),
+            **self._paragraph_evidence(evidence_words, best.hit),
             "scorer": 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best.score - best.bonus)))),
             "form_bonus": best.bonus,
         }

@@ -119,8 +119,9 @@ class Engine:
     def _load(self) -> None:
         previous = self.loaded.index if self.is_ready() else None  # its unchanged segments are reused as loaded
         index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)
-        self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder), Speller(index),
-                               Translator(index, self._dictionary)))
+        speller = Speller(index)
+        self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder), speller,
+                               Translator(index, self._dictionary, speller)))
         if self._warmer is not None:
             self._warm()
 

@@ -68,3 +68,11 @@ def test_dictionary_senses_become_bare_glosses():
     assert glosses("customs (i.e. border crossing inspection); CL:個|个[ge4]") == ["customs"]
     assert [lemma(w) for w in ("imports", "allowed", "banned", "banning", "companies")] == \
         ["import", "allow", "ban", "ban", "company"]
+
+
+def test_a_name_in_pinyin_becomes_the_corpus_name_that_sounds_so_and_a_word_keeps_its_own_form():
+    sounds = {"song guo qing": [("宋国青", 3)], "shang hai": [("上海", 9)]}
+    dictionary = {"customs": ["海关"], "custom": ["习惯"], "suggest": ["建议"]}
+    t = translate("What did Song Guoqing suggest about customs in Shanghai?", dictionary, lambda w: 1, {},
+                  by_sound=lambda key: sounds.get(key, []))
+    assert t.terms == ("宋国青", "建议", "海关", "上海")

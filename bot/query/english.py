@@ -77,11 +77,14 @@ def glosses(definition: str) -> list[str]:
 
 
 def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names: dict[str, str],
-              per_word: int = 1) -> Translation:
+              per_word: int = 1, by_sound=lambda key: []) -> Translation:
     """The Chinese question for an English one: for each content word, up to `per_word` words the corpus
     uses that CC-CEDICT glosses it as, words of two characters or more and the most used first
-    (`dictionary`: gloss → words; `in_corpus(word)` → its document frequency), names as the alias table writes them (`names`: lower-case name → canonical),
-    other Latin tokens (H200) as they are; then the question words the analysis reads ('为什么', '吗')."""
+    (`dictionary`: gloss → words; `in_corpus(word)` → its document frequency; the word's own form before its
+    stem, so 'customs' is 海关 and not 习惯); names as the alias table writes them (`names`: lower-case name →
+    canonical), or as a corpus name that sounds like their romanization ('Song Guoqing' → 宋国青, `by_sound`:
+    toneless pinyin → the corpus's words); other Latin tokens (H200) as they are; then the question words the
+    analysis reads ('为什么', '吗')."""
     q = question.strip()
     date = _DATE.search(q)
     parts: list[str] = []
@@ -101,6 +104,13 @@ def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names:
             terms.append(names[two])
             i += 2
             continue
+        spoken = _romanized_name(tokens, i, by_sound)
+        if spoken is not None:
+            word, used = spoken
+            parts.append(word)
+            terms.append(word)
+            i += used
+            continue
         low = tok.lower()
         if low in names:
             parts.append(names[low])
@@ -112,7 +122,8 @@ def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names:
         else:
             found = []
             for key in dict.fromkeys([low, lemma(low)]):
-                found += [w for w in dictionary.get(key, []) if w not in found and in_corpus(w)]
+                if not found:  # the word as written first; its stem only when that finds nothing
+                    found = [w for w in dictionary.get(key, []) if in_corpus(w)]
             found = sorted(found, key=lambda w: (len(w) < 2, -in_corpus(w)))[:per_word]
             parts.extend(found)
             terms.extend(found)
@@ -126,12 +137,54 @@ def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names:
     return Translation(text + "？", tuple(dict.fromkeys(terms)))
 
 
+def _romanized_name(tokens: list[str], i: int, by_sound) -> tuple[str, int] | None:
+    """A name written in pinyin at tokens[i] ('Song Guoqing', 'Zhou Qiren', 'Chen Jianmin'): two or three
+    capitalised words whose syllables sound like a corpus word of as many characters → (that word, words used)."""
+    for n in (3, 2, 1):
+        words = tokens[i:i + n]
+        if len(words) < n or not all(w[:1].isupper() and w.replace("-", "").isalpha() for w in words):
+            continue
+        syllables = _syllables(" ".join(words).lower().replace("-", " "))
+        if syllables is None or len(syllables) < 2:
+            continue
+        found = [(w, df) for w, df in by_sound(" ".join(syllables)) if len(w) == len(syllables)]
+        if found:
+            return max(found, key=lambda x: x[1])[0], n
+    return None
+
+
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c", "s",
+             "y", "w", "")
+_FINALS = sorted("""a o e ai ei ao ou an en ang eng ong er i ia ie iao iu ian in iang ing iong u ua uo uai ui uan un
+uang ueng v ve van vn ue""".split(), key=len, reverse=True)
+
+
+def _syllables(text: str) -> list[str] | None:
+    """Pinyin written without tones split into syllables ('guoqing' → ['guo', 'qing']), None if it is not pinyin."""
+    out: list[str] = []
+    for word in text.split():
+        at = 0
+        while at < len(word):
+            for ini in _INITIALS:
+                if not word.startswith(ini, at):
+                    continue
+                fin = next((f for f in _FINALS if word.startswith(f, at + len(ini))), None)
+                if fin is not None and (ini or at == 0 or True):
+                    out.append(word[at:at + len(ini) + len(fin)])
+                    at += len(ini) + len(fin)
+                    break
+            else:
+                return None
+    return out
+
+
 class Translator:
     """English questions read as Chinese for one index generation: the dictionary's words the corpus uses."""
 
-    def __init__(self, index, dictionary: "Dictionary"):
+    def __init__(self, index, dictionary: "Dictionary", speller=None):
         self.index = index
         self.dictionary = dictionary
+        self.speller = speller  # the corpus's words by sound, for names written in pinyin
 
     def in_corpus(self, word: str) -> int:
         i = self.index.vocab.get(word)
@@ -141,7 +194,8 @@ class Translator:
         from embeddings.textnorm import normalize
 
         names = {normalize(v): k for k, vs in self.index.tokenizer.aliases.items() for v in vs if v.isascii()}
-        return translate(question, self.dictionary.glosses(), self.in_corpus, names)
+        by_sound = self.speller.by_sound if self.speller is not None else (lambda key: [])
+        return translate(question, self.dictionary.glosses(), self.in_corpus, names, by_sound=by_sound)
 
 
 class Dictionary:

@@ -98,6 +98,10 @@ class Speller:
     def prepare(self) -> None:
         self._table()
 
+    def by_sound(self, key: str) -> list[tuple[str, int]]:
+        """The corpus's words (2–4 characters) that sound like the toneless pinyin `key`, with their df."""
+        return self._table().get(key, [])
+
     def known(self, word: str) -> bool:
         """A word the corpus uses, or a word of the language: never repaired."""
         return word in self.index.vocab or self.index.tokenizer.is_word(word)

@@ -142,7 +142,7 @@ def child_query(index: Path, questions: list[dict], warm: bool) -> dict:
     cache and, for a small index, prepare every passage's derived data; so the figures are those of
     a bot that has been up a little while. Without, pages come from wherever they are."""
     t0 = time.perf_counter()
-    from bot.engine import RETRIEVE_K, Engine, Loaded, warm_up
+    from bot.engine import RETRIEVE_K, Engine, warm_up
     from bot.evaluate import contains_answer
     from bot.settings import Settings
     from embeddings.encoders import make_encoder
@@ -158,7 +158,7 @@ def child_query(index: Path, questions: list[dict], warm: bool) -> dict:
     warmed = {}
     if warm:
         t0 = time.perf_counter()
-        done = warm_up(Loaded(searcher, composer), default_budget())
+        done = warm_up(engine.loaded, default_budget())
         warmed = {"warm_s": time.perf_counter() - t0, "warm_mb": done["bytes"] / 1e6, "prepared": done["prepared"]}
     total_ms, hits1 = [], 0
     for q in questions * 2:  # the second round is what a warm bot sees; both are counted

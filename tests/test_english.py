@@ -76,3 +76,10 @@ def test_a_name_in_pinyin_becomes_the_corpus_name_that_sounds_so_and_a_word_keep
     t = translate("What did Song Guoqing suggest about customs in Shanghai?", dictionary, lambda w: 1, {},
                   by_sound=lambda key: sounds.get(key, []))
     assert t.terms == ("宋国青", "建议", "海关", "上海")
+
+
+def test_a_word_is_looked_up_as_written_then_by_its_stems():
+    from bot.query.english import stems
+
+    assert stems("approved")[:1] == ["approved"] and "approve" in stems("approved")
+    assert "service" in stems("services") and "rate" in stems("rates")

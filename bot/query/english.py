@@ -65,6 +65,16 @@ def lemma(word: str) -> str:
     return w
 
 
+def stems(word: str) -> list[str]:
+    """The word, then the stems it may have ('approved' → approved, approv, approve; 'rates' → rates, rat, rate)."""
+    low = word.lower()
+    out = [low, lemma(low)]
+    for suffix in ("d", "s"):  # 'approved', 'services': the stem keeps its final e
+        if len(low) > 4 and low.endswith("e" + suffix):
+            out.append(low[:-1])
+    return list(dict.fromkeys(out))
+
+
 def glosses(definition: str) -> list[str]:
     """The English phrases one CC-CEDICT sense gives ('to permit; to allow (sb to do sth)' → ['permit', 'allow'])."""
     text = _GLOSS_NOTE.sub("", definition)
@@ -121,7 +131,7 @@ def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names:
             parts.append(tok)  # a model name or a name the dictionary does not know: as written
         else:
             found = []
-            for key in dict.fromkeys([low, lemma(low)]):
+            for key in stems(low):
                 if not found:  # the word as written first; its stem only when that finds nothing
                     found = [w for w in dictionary.get(key, []) if in_corpus(w)]
             found = sorted(found, key=lambda w: (len(w) < 2, -in_corpus(w)))[:per_word]

@@ -25,6 +25,17 @@ def seeds_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def seed_engine(tmp_path_factory):
+    """An engine over the seeds with the real encoder, indexed once for the tests that only ask questions."""
+    from bot.engine import Engine
+    from bot.settings import Settings
+
+    engine = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("seed-engine") / "index"))
+    engine.ensure_index()
+    return engine
+
+
+@pytest.fixture(scope="session")
 def datasets_dir() -> Path:
     if not (DATASETS / "cmrc2018_dev.json").exists():
         pytest.skip(f"public datasets not found at {DATASETS}")

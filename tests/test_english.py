@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
 from bot.query.english import glosses, is_english, lemma, translate
 from bot.render import answer_html, answer_json, answer_text
-from bot.settings import Settings
 from tests.conftest import SEEDS
 from tests.test_answer import assert_verbatim
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    e = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("english") / "index"))
-    e.ensure_index()
-    return e
+def engine(seed_engine):
+    return seed_engine
 
 
 def test_is_the_h200_allowed_now_gets_the_dated_approval_and_english_words(engine):

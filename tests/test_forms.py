@@ -7,20 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
 from bot.readerset import load_reader_set
 from bot.render import answer_html, answer_json, answer_text
-from bot.settings import Settings
 from embeddings.textnorm import normalize
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT
 from tests.test_answer import assert_verbatim
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    e = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("forms") / "index"))
-    e.ensure_index()
-    return e
+def engine(seed_engine):
+    return seed_engine
 
 
 def test_status_leads_with_the_newest_report_and_keeps_older_ones_dated(engine):

@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.answer.question import analyse
-from bot.engine import Engine
 from bot.render import answer_text
-from bot.settings import Settings
 from embeddings.textnorm import normalize
-from tests.conftest import SEEDS
 from tests.test_answer import assert_verbatim
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    e = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("overview") / "index"))
-    e.ensure_index()
-    return e
+def engine(seed_engine):
+    return seed_engine
 
 
 @pytest.mark.parametrize("query,keywords", [

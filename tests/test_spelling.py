@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
 from bot.query.spelling import Speller, repaired, repairs, sound
 from bot.readerset import load_reader_set
 from bot.render import answer_html, answer_json, answer_text
-from bot.settings import Settings
 from embeddings.textnorm import normalize
 from tests.conftest import ROOT, SEEDS
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    e = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("spelling") / "index"))
-    e.ensure_index()
-    return e
+def engine(seed_engine):
+    return seed_engine
 
 
 @pytest.mark.parametrize("typed,meant", [

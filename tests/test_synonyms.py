@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
 from bot.query.synonyms import NEWS_TABLE, Thesaurus, cilin_path, load_groups, synonyms_of
-from bot.settings import Settings
-from tests.conftest import SEEDS
 from tests.test_answer import assert_verbatim
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    e = Engine(Settings(seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("synonyms") / "index"))
-    e.ensure_index()
-    return e
+def engine(seed_engine):
+    return seed_engine
 
 
 def test_cilin_ships_its_data_and_the_news_table_parses():

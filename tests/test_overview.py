@@ -29,7 +29,7 @@ def test_a_question_is_not_a_keyword_query(question):
 
 
 @pytest.mark.parametrize("query", ["H200", "黄仁勋", "网信办 英伟达"])
-def test_a_keyword_query_gets_dated_quotes_naming_it_newest_first_from_several_articles(engine, query):
+def test_a_keyword_query_gets_dated_quotes_naming_it_newest_first(engine, query):
     answer = engine.answer(query)
     assert not answer.abstained and answer.note is not None and answer.note.key == "overview"
     assert_verbatim(engine, answer)
@@ -39,7 +39,9 @@ def test_a_keyword_query_gets_dated_quotes_naming_it_newest_first_from_several_a
         assert all(w in text for w in words)
     dated = [q.date for q in answer.quotes if q.date]
     assert dated == sorted(dated, reverse=True)
-    assert len({q.passage.doc_id for q in answer.quotes}) == len(answer.quotes)
+    assert len({(q.passage.doc_id, q.passage.paragraph) for q in answer.quotes}) == len(answer.quotes)
+    if query == "H200":  # a story many articles tell: one quote an article
+        assert len({q.passage.doc_id for q in answer.quotes}) == len(answer.quotes) >= 2
     assert f"关于「{query}」的报道" in answer_text(answer)
 
 

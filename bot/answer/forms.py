@@ -23,7 +23,7 @@ EVENT_DATED = 1.0  # what a sentence dates itself is an event of the story more 
 NEAR_TOPIC = 1.0  # a cue sentence in or next to the best quote's paragraph
 RESTATED = -1.0  # what a restatement of a why or how question loses
 RESTATED_NOVELTY = 0.4  # under 0.4 × 8 words beyond the question's: a restatement
-OVERVIEW_QUOTES = 4
+OVERVIEW_QUOTES = 3
 OVERVIEW_MARGIN = 6.0
 COMPARE_MARGIN = 6.0  # each compared thing's own quote may be this far behind the best
 CORROBORATION_MARGIN = 1.5  # another article's quote this close needs no cue (as for lookups)
@@ -196,14 +196,17 @@ def choose(question: Question, options: list[Option]) -> tuple[list[Option], str
 
 
 def _overview(options: list[Option]) -> list[Option]:
-    """What the articles say about a bare keyword query: the best quote of each of the best few articles
-    (within OVERVIEW_MARGIN of the best), newest first; `options` are those that name every keyword."""
+    """What the articles say about a bare keyword query: the best quote of each of the best articles (within
+    OVERVIEW_MARGIN of the best), then, while there is room, the next best of other paragraphs; newest
+    first. `options` are those that name every keyword."""
     best = options[0].score
+    pool = [o for o in options if o.score >= best - OVERVIEW_MARGIN]
     chosen: list[Option] = []
-    for o in options:
-        if o.score < best - OVERVIEW_MARGIN or len(chosen) == OVERVIEW_QUOTES:
-            break
-        if all(o.doc != c.doc for c in chosen):
+    for o in pool:
+        if len(chosen) < OVERVIEW_QUOTES and all(o.doc != c.doc for c in chosen):
+            chosen.append(o)
+    for o in pool:  # one article on the topic: several of its paragraphs
+        if len(chosen) < OVERVIEW_QUOTES and all(o.key[:2] != c.key[:2] for c in chosen):
             chosen.append(o)
     return sorted(chosen, key=lambda o: (o.date or "", o.score), reverse=True)
 

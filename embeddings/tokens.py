@@ -140,6 +140,10 @@ class Tokenizer:
         """A word of jieba's own dictionary, not one this index taught it."""
         return bool(self._dictionary.get(text))
 
+    def frequency(self, text: str) -> int:
+        """How often jieba's own dictionary counts the word (0 when it lacks it)."""
+        return self._dictionary.get(text) or 0
+
     @property
     def names(self) -> frozenset[str]:
         """The names this index taught jieba: canonical aliases and the words found in the articles."""

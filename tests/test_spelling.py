@@ -60,3 +60,13 @@ def test_a_name_the_articles_use_but_jiebas_dictionary_lacks_is_repaired_when_th
     sounding = lambda key: words.get(key, [])  # noqa: E731
     assert [(f.typed, f.word) for f in repairs("莫丽花最后被判了几年", lambda w: False, sounding)] == [("莫丽花", "莫莉花")]
     assert repairs("尔兹这一轮", lambda w: False, sounding) == []  # two characters that are no name: left alone
+
+
+def test_a_common_word_beside_a_mistyped_name_does_not_hide_it_and_a_corpus_name_cut_apart_is_not_repaired():
+    names = {sound("卢特尼克"): [("卢特尼克", 2, True)], sound("锺国"): [("中国", 90, True)]}
+    sounding = lambda key: names.get(key, [])  # noqa: E731
+    common = {"说"}.__contains__
+    fixes = repairs("卢特尼可说中国", lambda w: w in {"中国", "特尼"}, sounding, ["卢", "特尼", "可", "说", "中国"], common)
+    assert [(f.typed, f.word) for f in fixes] == [("卢特尼可", "卢特尼克")]
+    known = {"金锺国", "中国"}.__contains__  # the corpus's name, cut by jieba into three characters
+    assert repairs("金锺国结婚了吗", known, sounding, ["金", "锺", "国", "结婚", "了", "吗"]) == []

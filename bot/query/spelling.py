@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 MIN_SPAN, MAX_SPAN = 2, 4
+COMMON_CHARACTER = 20_000  # a lone character this common in jieba's dictionary is a word ('说'), not part of a name
 MIN_DOCUMENTS = 2  # a word of the corpus that jieba's dictionary lacks is a name when this many documents use it  # characters: the names a pinyin input method gets wrong are this long
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -50,6 +51,10 @@ def repairs(question: str, known: Callable[[str], bool], sounding: Callable[[str
         elif len(w) == 1 and _HAN_RUN.match(w) and not particle(w):
             loose[start] = True
         at = start + len(w)
+    for size in (MAX_SPAN, 3):  # a longer corpus word jieba cut apart ('金锺国'): no piece of it is mistyped
+        for a in range(len(question) - size + 1):
+            if _HAN_RUN.fullmatch(question[a:a + size]) and known(question[a:a + size]):
+                covered[a:a + size] = [True] * size
     out: list[Repair] = []
     for run in _HAN_RUN.finditer(question):
         for size in range(MAX_SPAN, MIN_SPAN - 1, -1):
@@ -119,7 +124,8 @@ class Speller:
             return [(w, n, w in names) for w, n in table.get(key, [])
                     if w in names or (n >= MIN_DOCUMENTS and not tokenizer.in_dictionary(w))]
 
-        return repairs(question, self.known, sounding, tokenizer.words(question), lambda w: w in tokenizer.stop_words)
+        return repairs(question, self.known, sounding, tokenizer.words(question),
+                       lambda w: w in tokenizer.stop_words or tokenizer.frequency(w) >= COMMON_CHARACTER)
 
 
 def corpus_sounds(index, max_words: int) -> dict[str, list[tuple[str, int]]]:

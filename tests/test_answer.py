@@ -12,7 +12,7 @@ import pytest
 from dataclasses import replace
 
 from bot.answer import MAX_QUOTE_CHARS, question_type
-from bot.answer.composer import EXPLAIN_QUOTE_CHARS, EXPLAINING
+from bot.answer.candidates import EXPLAIN_QUOTE_CHARS, EXPLAINING
 from bot.engine import Engine, QuestionError
 from bot.render import answer_json, answer_text, is_traditional
 from bot.settings import Settings

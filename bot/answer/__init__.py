@@ -1,7 +1,8 @@
 """The answer layer: question analysis → candidate quotes → an answer form → abstention."""
 
 from bot.answer.calibration import CALIBRATION, FEATURES, calibrated, load_calibration
-from bot.answer.composer import MAX_QUOTES, SCORER_FEATURES, Candidate, Composer
+from bot.answer.candidates import SCORER_FEATURES, Candidate
+from bot.answer.composer import MAX_QUOTES, Composer
 from bot.answer.features import MAX_QUOTE_CHARS, _occurrences, clause_cuts, clause_window
 from bot.answer.model import Answer, Quote, Source
 from bot.answer.question import focus_words, question_type

@@ -16,8 +16,6 @@ from bot.answer.question import SCOPE_WORDS, question_type
 
 CACHE_LIMIT = 20_000  # entries per cache: a few KB each at most, so a long-running bot stays in bounds
 TEXT_CACHE_LIMIT = 50_000  # folded texts and their typed answers: under 1 KB each, ~10 per passage
-
-
 FOCUS_LIMIT = 4_096  # questions' focus words
 
 

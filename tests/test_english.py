@@ -79,3 +79,11 @@ def test_a_word_is_looked_up_as_written_then_by_its_stems():
 
     assert stems("approved")[:1] == ["approved"] and "approve" in stems("approved")
     assert "service" in stems("services") and "rate" in stems("rates")
+
+
+def test_a_proper_name_names_its_place_but_a_phrase_does_not_lend_its_first_word():
+    from bot.query.english import Dictionary
+
+    table = Dictionary().glosses()
+    assert "上海" in table["shanghai"] and "北京" in table["beijing"]
+    assert "关注" not in table.get("pay", []) and "支付" in table["pay"]

@@ -236,8 +236,9 @@ def load_glosses() -> dict[str, list[str]]:
         for rank, sense in enumerate(senses):
             for g in glosses(sense):
                 table.setdefault(g, []).append((rank, len(word), word))
-                head = g.split()[0]
-                if " " in g and rank == 0 and head[:1].isalpha():
-                    # 'Shanghai municipality' is how the dictionary names 上海: its first word names it too
-                    table.setdefault(head, []).append((10, len(word), word))
+            proper = re.match(r"\s*([A-Z][a-z]+)\s+[a-z]", sense)
+            if proper and rank == 0:
+                # 'Shanghai municipality' is how the dictionary names 上海: its proper name names it too (a common
+                # word's phrase, 'pay attention', does not make 关注 a word for 'pay')
+                table.setdefault(proper.group(1).lower(), []).append((10, len(word), word))
     return {g: list(dict.fromkeys(w for _, _, w in sorted(ws))) for g, ws in table.items()}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.engine import Engine
 from bot.query.spelling import Speller, repaired, repairs, sound
+from bot.settings import Settings
 from bot.readerset import load_reader_set
 from bot.render import answer_html, answer_json, answer_text
 from embeddings.textnorm import normalize
@@ -70,3 +72,17 @@ def test_a_common_word_beside_a_mistyped_name_does_not_hide_it_and_a_corpus_name
     assert [(f.typed, f.word) for f in fixes] == [("卢特尼可", "卢特尼克")]
     known = {"金锺国", "中国"}.__contains__  # the corpus's name, cut by jieba into three characters
     assert repairs("金锺国结婚了吗", known, sounding, ["金", "锺", "国", "结婚", "了", "吗"]) == []
+
+
+def test_a_name_found_only_in_the_articles_a_test_writes_is_repaired_too(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for i, body in enumerate(["莫莉花是湖南邵阳师专的教师，1989年因演讲被判处有期徒刑三年。",
+                              "莫莉花出狱后移居海外，继续写作，出版了回忆录。",
+                              "邵阳师专今年新建了图书馆，藏书超过五十万册。"]):
+        (seeds / f"{i}.txt").write_text(f"标题{i}\n2005-05-0{i + 1}\n{body}\n", encoding="utf-8")
+    engine = Engine(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
+    engine.ensure_index()
+    answer = engine.answer("莫丽花后来去了哪里？")
+    assert answer.searched_for == ("莫莉花",)
+    assert engine.answer("邵阳师专新建了什么？").searched_for == ()

@@ -19,10 +19,11 @@ from bot.answer.features import (MAX_QUOTE_CHARS, asked_attribute, attribute_nam
                                  weighted_coverage)
 from bot.answer.forms import MAX_FORM_QUOTES, decisive, form_bonus, restated
 from bot.answer.model import Answer, Note, Quote, Source
-from bot.answer.question import Question, analyse, as_written, holds_names
+from bot.answer.question import Question, analyse, as_written, holds_names, stands_in
 from bot.answer.spans import Spans
 from embeddings.index import Index
 from embeddings.search import Hit
+from embeddings.textnorm import normalize
 
 
 MAX_QUOTES = 3
@@ -146,7 +147,7 @@ class Composer(Evidence, Candidates, Spans):
         name is named by some paragraph (the things compared are often told apart in different rows)."""
         paras = {c.key[:2]: self.canonical(self.index.paragraph(c.hit.passage).text) for c in cands}
         if asked.kind == "compare" and len(asked.entities) >= 2:
-            return all(any(holds_names(replace(asked, entities=(e,)), p) for p in paras.values()) for e in asked.entities)
+            return all(any(stands_in(normalize(e), p) for p in paras.values()) for e in asked.entities)
         return any(holds_names(asked, p) for p in paras.values())
 
     def on_point(self, asked: Question, qtype: str, cands: list[Candidate]) -> tuple[list[Candidate], bool]:

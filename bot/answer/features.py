@@ -124,17 +124,25 @@ def asked_attribute(question_norm: str) -> str:
     """The Han characters next to a lookup's question word that say what the number or date is *of*: those
     after it where the question goes on, else the two before it ('华为910c的售价是多少' → '售价';
     '摩尔线程什么时候正式上市' → '正式上市'; '座谈会有多少人参加' → '人参加')."""
-    m = _SLOT_WH.search(question_norm)
-    if not m:
+    around = _around_question_word(question_norm)
+    if around is None:
         return ""
-    after = _content_chars(re.split(r"[，,？?。！!、]", question_norm[m.end():])[0])[:4]
-    return "".join(after or _content_chars(question_norm[:m.start()])[-2:])
+    after, before = around
+    return "".join(after[:4] or before[-2:])
 
 
 def attribute_named(question_norm: str) -> bool:
     """The question names what its number or date is of after its question word ('有多少员工')."""
+    around = _around_question_word(question_norm)
+    return bool(around and around[0])
+
+
+def _around_question_word(question_norm: str) -> tuple[list[str], list[str]] | None:
+    """The content characters after a lookup's question word (to the end of its clause) and before it."""
     m = _SLOT_WH.search(question_norm)
-    return bool(m and _content_chars(re.split(r"[，,？?。！!、]", question_norm[m.end():])[0]))
+    if not m:
+        return None
+    return _content_chars(re.split(r"[，,？?。！!、]", question_norm[m.end():])[0]), _content_chars(question_norm[:m.start()])
 
 
 def _content_chars(text: str) -> list[str]:

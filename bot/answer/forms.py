@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.answer.question import Question, date_pattern, holds_names
+from bot.answer.question import Question, date_pattern, holds_names, stands_in
 from embeddings.textnorm import normalize
 
 MAX_FORM_QUOTES = 5
@@ -219,26 +219,19 @@ def side_keys(question: Question) -> list[str]:
     return [k for k in (re.split(r"[的，,在对]", normalize(s))[0] for s in question.sides) if k]
 
 
-def _holds(key: str, norm: str) -> bool:
-    """The side's mark stands in the text (a Latin or digit name as a whole word: 'h20' is not in 'h200')."""
-    if re.fullmatch(r"[a-z0-9.\-]+", key):
-        return re.search(rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])", norm) is not None
-    return key in norm
-
-
 def _compare(question: Question, options: list[Option]) -> list[Option]:
     """A sentence that holds every compared thing with a comparison, as an explanation; failing that, the
     best quote about each compared thing, side by side, in the question's order."""
     keys = side_keys(question)
     best = options[0]
-    if len(keys) < 2 or all(_holds(k, best.norm) for k in keys) and COMPARE_CUES.search(best.norm):
+    if len(keys) < 2 or all(stands_in(k, best.norm) for k in keys) and COMPARE_CUES.search(best.norm):
         return _explain(question, options)
     pool = _pool(options, COMPARE_MARGIN)
     chosen: list[Option] = []
     for k in keys:
-        free = [o for o in pool if _holds(k, o.norm) and o not in chosen and _apart(chosen, o)]
+        free = [o for o in pool if stands_in(k, o.norm) and o not in chosen and _apart(chosen, o)]
         # a quote of this side alone before one that names the others too
-        side = next((o for o in free if not any(_holds(x, o.norm) for x in keys if x != k)), free[0] if free else None)
+        side = next((o for o in free if not any(stands_in(x, o.norm) for x in keys if x != k)), free[0] if free else None)
         if side is not None:
             chosen.append(side)
     return chosen if len(chosen) >= 2 else _explain(question, options)

@@ -169,9 +169,16 @@ def date_pattern(date: str) -> re.Pattern:
     return re.compile(r"(?<!\d)" + (re.escape(d[:-1]) + "[日号]" if d[-1:] in ("日", "号") else re.escape(d)))
 
 
+def stands_in(word: str, norm: str) -> bool:
+    """The folded word stands in the folded text; a Latin or digit name as a whole word ('h20' is not in 'h200')."""
+    if re.fullmatch(r"[a-z0-9.\-]+", word):
+        return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", norm) is not None
+    return word in norm
+
+
 def holds_names(asked: Question, norm: str) -> bool:
     """Every name the question gives stands in the folded text as a whole word ('h20' is not in 'h200')."""
-    return all(re.search(rf"(?<![a-z0-9]){re.escape(normalize(e))}(?![a-z0-9])", norm) for e in asked.entities)
+    return all(stands_in(normalize(e), norm) for e in asked.entities)
 
 
 _PART_END = re.compile(r"[？?；;]|、(?=[^、]*(?:什么|多少|哪|谁|几|怎么|如何|为什么|吗))|，(?=[^，]*(?:什么|多少|哪|谁|几))")

@@ -177,12 +177,13 @@ class Engine:
     def _search_and_compose(self, loaded: Loaded, q: str) -> Answer:
         qv = loaded.searcher.query_vector(q)
         asked = analyse(q)
-        synonyms = self._synonyms(loaded, q)
+        words = list(loaded.composer.question_terms(q)[1])
+        synonyms = self._synonyms(loaded, words)
         expansions = [(w, SYNONYM_WEIGHT) for syns in synonyms.values() for w in syns]
         # A lookup's answer sits in the few best passages; a reason, a list or a story's states are spread wider.
         hits = loaded.searcher.search(q, k=RETRIEVE_K if asked.kind == "fact" else FORM_K, query_vector=qv,
                                       expansions=expansions)
-        extra = state_query(asked, list(loaded.composer.question_terms(q)[1]))
+        extra = state_query(asked, words)
         if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
             hits += unseen(hits, [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K)
                                   if holds_names(asked, normalize(h.passage.text))])
@@ -194,10 +195,10 @@ class Engine:
             hits += unseen(hits, loaded.searcher.matching(asked.date, date_pattern(asked.date), STATE_K + len(hits)))
         return loaded.composer.compose(q, hits, qv, asked, synonyms)
 
-    def _synonyms(self, loaded: Loaded, q: str) -> dict[str, tuple[str, ...]]:
+    def _synonyms(self, loaded: Loaded, words: list[str]) -> dict[str, tuple[str, ...]]:
         """The question's words (not its names) → synonyms the corpus uses (同义词词林 and the news table)."""
         names = loaded.index.tokenizer.names
-        words = [w for w in loaded.composer.question_terms(q)[1] if w not in names and not w.isascii()]
+        words = [w for w in words if w not in names and not w.isascii()]
         return synonyms_of(words, self._thesaurus.groups_of(), loaded.translator.in_corpus)
 
     ask = answer

@@ -129,6 +129,8 @@ class Tokenizer:
         self._dictionary = freq
         for canonical in self.aliases:
             self._jieba.add_word(normalize(canonical), freq=50000)
+        # The names this index taught jieba: canonical aliases and the words found in the articles.
+        self.names = frozenset(self.user_words) | frozenset(normalize(k) for k in self.aliases)
         for word in self.user_words:
             self._jieba.add_word(word, freq=20000)
 
@@ -138,16 +140,11 @@ class Tokenizer:
 
     def in_dictionary(self, text: str) -> bool:
         """A word of jieba's own dictionary, not one this index taught it."""
-        return bool(self._dictionary.get(text))
+        return self.frequency(text) > 0
 
     def frequency(self, text: str) -> int:
         """How often jieba's own dictionary counts the word (0 when it lacks it)."""
         return self._dictionary.get(text) or 0
-
-    @property
-    def names(self) -> frozenset[str]:
-        """The names this index taught jieba: canonical aliases and the words found in the articles."""
-        return frozenset(self.user_words) | frozenset(normalize(k) for k in self.aliases)
 
     def words(self, text: str) -> list[str]:
         """jieba's words of the folded text, every word kept (question words and particles too)."""

@@ -192,20 +192,20 @@ class Translator:
     """English questions read as Chinese for one index generation: the dictionary's words the corpus uses."""
 
     def __init__(self, index, dictionary: "Dictionary", speller=None):
+        from embeddings.textnorm import normalize
+
         self.index = index
         self.dictionary = dictionary
         self.speller = speller  # the corpus's words by sound, for names written in pinyin
+        self.names = {normalize(v): k for k, vs in index.tokenizer.aliases.items() for v in vs if v.isascii()}
 
     def in_corpus(self, word: str) -> int:
         i = self.index.vocab.get(word)
         return int(self.index.df([i])[0]) if i is not None else 0
 
     def translate(self, question: str) -> Translation:
-        from embeddings.textnorm import normalize
-
-        names = {normalize(v): k for k, vs in self.index.tokenizer.aliases.items() for v in vs if v.isascii()}
         by_sound = self.speller.by_sound if self.speller is not None else (lambda key: [])
-        return translate(question, self.dictionary.glosses(), self.in_corpus, names, by_sound=by_sound)
+        return translate(question, self.dictionary.glosses(), self.in_corpus, self.names, by_sound=by_sound)
 
 
 class Dictionary:

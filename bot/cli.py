@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.settings import ConfigError, Settings
-from embeddings.boilerplate import repeat_key, repeated, title_key
+from embeddings.boilerplate import repeat_key
 from embeddings.encoders import EncoderError
 from embeddings.index import IndexError
 
@@ -231,13 +231,8 @@ def document_json(doc, repeats: frozenset[str], warnings) -> dict:
             "warnings": [w.reason for w in warnings if w.path == doc.path]}
 
 
-def repeated_paragraphs(documents) -> frozenset[str]:
-    """The keys of paragraphs repeated across documents of different titles (as the index decides them)."""
-    return repeated((k, title_key(d.title)) for d in documents for k in (repeat_key(p.text) for p in d.paragraphs) if k)
-
-
 def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
-    from embeddings.documents import load_corpus
+    from embeddings.documents import load_corpus, repeated_paragraphs
 
     seeds = settings.seeds_dir
     if not seeds.is_dir():

@@ -6,7 +6,9 @@ import hashlib
 import logging
 import re
 from pathlib import Path
+from typing import Iterable
 
+from embeddings.boilerplate import repeat_key, repeated, title_key
 from embeddings.documents.decoding import decode
 from embeddings.documents.html import read_html
 from embeddings.documents.json_records import read_json
@@ -98,3 +100,10 @@ def _looks_like_markdown(text: str) -> bool:
     setext = len(re.findall(r"^\S.*\n[-=]{4,}\s*$", head, re.M))
     table = len(re.findall(r"^\|.*\|\s*$", head, re.M))
     return atx + setext >= 2 or (atx + setext >= 1 and table >= 2)
+
+
+def repeated_paragraphs(documents: Iterable[Document]) -> frozenset[str]:
+    """The keys (boilerplate.repeat_key) of the paragraphs that stand in documents of three or more different
+    titles: the lines the index leaves out (embeddings.index.repeated_rows decides the same from what each
+    segment recorded)."""
+    return repeated((k, title_key(d.title)) for d in documents for k in (repeat_key(p.text) for p in d.paragraphs) if k)

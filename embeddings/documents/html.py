@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from embeddings.boilerplate import Dropped, is_prose, is_related_heading, line_rule
 from embeddings.documents.dates import page_date
@@ -19,10 +19,10 @@ PROSE_LINE = 15  # characters
 LINK_SHARE = 0.5  # a line mostly made of link text that does not read as news is a link, not the article
 _BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "blockquote", "section",
            "article", "table", "ul", "ol", "dd", "dt", "pre", "center", "header", "footer", "figure", "figcaption"}
-_LINK = "\u2063"
+_LINK = "\u2063"  # marks where link text starts and ends while the tree is flattened into lines
 _PICTURE = "\u2064"  # stands for a picture in the flattened lines
 _CAPTION_CLASS = re.compile(r"caption|pic-?txt|pic-?text|img-?desc|photo-?desc|picintro|img_txt|tutext", re.I)
-CAPTION_CHARS = 40  # marks where link text starts and ends while the tree is flattened into lines
+CAPTION_CHARS = 40  # a phrase under a picture this short is what the picture shows
 _SENTENCE_END = ("。", "！", "？", "!", "?", "…")
 
 
@@ -55,12 +55,6 @@ def read_html(text: str, doc_id: str, rel_path: str, sha: str, notes: list[str])
         raise UnreadableFile("HTML page without a title or text")
     headings = frozenset(x.text for x in lines if x.heading)
     doc = read_text("\n".join(kept), doc_id, rel_path, sha, notes, meta=meta, shape="html-page", headings=headings)
-    return doc if not dropped else _with_dropped(doc, dropped)
-
-
-def _with_dropped(doc: Document, dropped: list[Dropped]) -> Document:
-    from dataclasses import replace
-
     return replace(doc, dropped=tuple(dropped) + doc.dropped)
 
 
@@ -109,7 +103,6 @@ def page_meta(text: str) -> dict:
     url = url if url and url.startswith(("http://", "https://")) else None
     head = first_text("title")
     title, named = page_title(meta_content("og:title", "twitter:title"), head, first_text("h1"), site, source_from_url(url))
-    named = named or (strip_site_suffix(head, site, source_from_url(url))[1] if head else None)
     return {"title": title, "url": url, "author": meta_content("author", "article:author"),
             "source": origin(root, title) or site or named or source_from_url(url)}
 

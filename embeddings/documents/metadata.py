@@ -90,20 +90,20 @@ _TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_—–]|\s-\s|-(?=[^-\s]{1,16}$)|::
 
 def page_title(og: str | None, head: str | None, h1: str | None, site: str | None,
                domain: str | None) -> tuple[str | None, str | None]:
-    """A page's headline and the site its title names: og:title or <title> without the site's suffix (a tail
+    """A page's headline and the site its titles name: og:title or <title> without the site's suffix (a tail
     after _ | - – that is the site's name or domain, or reads as a site or channel), or the <h1> when the
     title is the <h1> plus such a suffix. Quotes never cut a title."""
-    if og and head and len(head) > len(og) and strip_site_suffix(head, site, domain)[0].startswith(og) \
-            and head[len(og):len(og) + 1] in _QUOTES:
+    head_title, named = strip_site_suffix(head, site, domain) if head else (None, None)
+    if og and head and len(head) > len(og) and head_title.startswith(og) and head[len(og):len(og) + 1] in _QUOTES:
         og = None  # an unescaped quote in the page's markup cut the attribute short ('奖金711万元！"中国…')
     for candidate in (og, head):
         if not candidate:
             continue
-        title, named = strip_site_suffix(candidate, site, domain)
+        title, cut = strip_site_suffix(candidate, site, domain)
         if h1 and len(h1) >= 4 and h1 != title and title.startswith(h1) and h1 in candidate:
             title = h1
-        return title, named
-    return (h1 or None), None
+        return title, cut or named
+    return (h1 or None), named
 
 
 def strip_site_suffix(title: str, site: str | None = None, domain: str | None = None) -> tuple[str, str | None]:

@@ -6,7 +6,9 @@ objects); a passage or document is read when a question needs it, and recently u
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -68,6 +70,10 @@ def write_store(path: Path, docs: list[Document], passages: list[tuple[Passage, 
             con.commit()
             if lo == 0:
                 step("writing-passages")  # a file half written: a crash here must not matter either
+    except sqlite3.OperationalError as exc:  # a full disk is an OSError to the build, as for every other file
+        code = errno.ENOSPC if "full" in str(exc) else errno.EIO
+        raise OSError(code, f"{os.strerror(code)} (SQLite writing {Path(path).name}: "
+                            f"{' '.join(str(exc).split())[:200]})") from exc
     finally:
         con.close()
     step("wrote-passages")

@@ -124,6 +124,21 @@ def test_disk_full_at_any_write_keeps_the_old_index_serving(built, step, reliabi
                 "IndexWriteFailed, one-line reason; old generation current and answering; partial one removed")
 
 
+def test_sqlite_reporting_a_full_disk_is_a_write_failure_like_any_other(built):
+    import sqlite3
+
+    seeds, index_dir, _ = built
+    before, current = answers(index_dir), current_generation(index_dir)
+    add_article(seeds)
+
+    def full(name):  # SQLite says so in its own words, not as an OSError
+        if name == "wrote-documents":
+            raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(IndexWriteFailed, match="No space left on device.*previous index is still in use"):
+        build_index(seeds, index_dir, ENC, on_step=full)
+    assert current_generation(index_dir) == current and answers(index_dir) == before
+
 
 def mount_tmpfs(path: Path, size_kb: int) -> bool:
     if os.geteuid() != 0 or shutil.which("mount") is None:

@@ -204,12 +204,15 @@ def _rules(settings: dict) -> dict:
 
 
 def seeds_changed(seeds_dir: Path, index_dir: Path) -> bool:
-    """True if the seeds differ from what the current index was built from (or there is none)."""
+    """True if the seeds differ from what the current index was built from (or there is none), or the index
+    was cut by other rules (another alias table, stop words or tokenizer version)."""
     gen = current_generation(index_dir)
     if gen is None:
         return True
     manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT_VERSION:  # written by another version: rebuild, do not refuse
+        return True
+    if _rules(manifest.get("tokenizer", {})) != _rules(Tokenizer.rules()):
         return True
     built = {path: f["sha256"] for path, f in manifest["files"].items()}
     return built != _file_hashes(Path(seeds_dir))

@@ -87,6 +87,18 @@ def test_unchanged_seeds_reuse_everything(built):
     assert report.embedded == 0 and report.retokenized == 0 and report.reused == first.passages
 
 
+def test_an_index_cut_by_other_rules_counts_as_changed_and_is_cut_again(built, monkeypatch):
+    import embeddings.tokens
+    from embeddings.index import seeds_changed
+
+    seeds, index_dir, first = built
+    assert not seeds_changed(seeds, index_dir)
+    monkeypatch.setattr(embeddings.tokens, "TOKENIZER_VERSION", embeddings.tokens.TOKENIZER_VERSION + 1)
+    assert seeds_changed(seeds, index_dir)  # an upgrade that cuts text otherwise: the bot reindexes on start
+    report = build_index(seeds, index_dir, ENC)
+    assert report.passages == first.passages and not seeds_changed(seeds, index_dir)
+
+
 def test_deleting_a_file_removes_its_passages(built):
     seeds, index_dir, first = built
     (seeds / "000_9e076cb025ef23f4.txt").unlink()

@@ -75,7 +75,7 @@ def run_eval(path: Path, settings: Settings, encoder: Encoder | None = None, lim
         build_s = time.perf_counter() - t0
         if calibration is not None:
             loaded = engine.loaded
-            engine._slot.swap(type(loaded)(loaded.searcher, Composer(loaded.index, calibration, encoder=loaded.searcher.encoder)))
+            engine._slot.swap(replace(loaded, composer=Composer(loaded.index, calibration, encoder=loaded.searcher.encoder)))
         index = engine.loaded.index
         para_key = {}
         for p in index.passages:

@@ -86,3 +86,34 @@ def test_a_name_found_only_in_the_articles_a_test_writes_is_repaired_too(tmp_pat
     answer = engine.answer("莫丽花后来去了哪里？")
     assert answer.searched_for == ("莫莉花",)
     assert engine.answer("邵阳师专新建了什么？").searched_for == ()
+
+
+def test_a_name_jiebas_dictionary_tags_is_repaired_in_one_article_and_no_span_cuts_a_known_word(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for i, body in enumerate(["艺人吴宗宪昨晚在台北一家餐厅被打，头部缝了9针。",
+                              "中国市场的智能手机销量今年下降了百分之五。",
+                              "台北的餐厅今年新开了三百家。"]):
+        (seeds / f"{i}.txt").write_text(f"标题{i}\n2005-05-0{i + 1}\n{body}\n", encoding="utf-8")
+    engine = Engine(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
+    engine.ensure_index()
+    assert engine.loaded.index.tokenizer.is_name("吴宗宪") and not engine.loaded.index.tokenizer.is_name("餐厅")
+    answer = engine.answer("吴宗显头部缝了几针？")  # one article only, and a word of jieba's dictionary
+    right = engine.answer("吴宗宪头部缝了几针？")
+    assert answer.searched_for == ("吴宗宪",) and [q.text for q in answer.quotes] == [q.text for q in right.quotes]
+    assert "缝了9针" in "".join(q.text for q in answer.quotes)
+    assert engine.answer("中国市场的手机销量怎么样？").searched_for == ()
+
+
+def test_a_dictionary_name_is_taken_only_for_three_lone_characters_none_a_stop_word():
+    tagged = {sound("维纳"): [("维纳", 3)], sound("吴宗宪"): [("吴宗宪", 1)], sound("上海市"): [("上海市", 9)]}
+    by_sound = lambda key: tagged.get(key, [])  # noqa: E731
+    stop = {"为", "哪", "是"}.__contains__
+
+    def fixed(question, words):
+        return [(f.typed, f.word) for f in repairs(question, {"上海"}.__contains__, lambda key: [], words,
+                                                    tagged=by_sound, stop_word=stop)]
+
+    assert fixed("吴宗显头部缝了几针", ["吴", "宗", "显", "头部", "缝", "了", "几", "针"]) == [("吴宗显", "吴宗宪")]
+    assert fixed("北部为哪个地方", ["北部", "为", "哪", "个", "地方"]) == []  # DRCD's '为哪' is no 维纳
+    assert fixed("上海是第一大城", ["上海", "是", "第一", "大城"]) == []

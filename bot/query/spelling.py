@@ -31,16 +31,24 @@ def sound(text: str) -> str:
 
 
 def repairs(question: str, known: Callable[[str], bool], sounding: Callable[[str], list[tuple[str, int, bool]]],
-            words: Iterable[str] = (), particle: Callable[[str], bool] = lambda w: False) -> list[Repair]:
+            words: Iterable[str] = (), particle: Callable[[str], bool] = lambda w: False,
+            tagged: Callable[[str], list[tuple[str, int]]] = lambda key: [],
+            stop_word: Callable[[str], bool] = lambda w: False) -> list[Repair]:
     """The spans of the folded question to search for as another word: Han spans of 2–4 characters that are no
     word the corpus or the language knows and have no lone character beside them that is no particle
     (`particle`), for which a corpus word of the same length sounds the same (`sounding(pinyin)` → [(word,
     document frequency, is a name)], the most frequent taken; ties to the first in order; a word that is no
     name only for spans of three characters or more). A span over a word
     the question's jieba words know (`words`) is repaired only when it is 3–4 characters long and sounds like
-    a name ('字节条动' → 字节跳动). Longer spans first; repairs never overlap."""
+    a name ('字节条动' → 字节跳动), and never when it cuts one of those words in two. Longer spans first; repairs
+    never overlap. A name of the language's dictionary that the corpus uses (`tagged(pinyin)` → [(word, document
+    frequency)]: '吴宗宪', '西吉县') is taken only for a span of 3–4 characters jieba joined to nothing, none a
+    stop word (`stop_word`: '吴宗显', '共献奖'), since shorter spans and spans across words ('为哪', '上海是') sound like some place or person
+    of the dictionary far too often."""
     covered = [False] * len(question)
     loose = [False] * len(question)  # a lone character jieba joined to nothing: part of a name it does not know
+    inside = [False] * len(question)  # within a known word, not at its start: no span begins or ends here
+    single = [False] * len(question)  # a character jieba cut alone that is no stop word
     at = 0
     for w in words:
         start = question.find(w, at)
@@ -48,8 +56,10 @@ def repairs(question: str, known: Callable[[str], bool], sounding: Callable[[str
             continue
         if len(w) >= MIN_SPAN and known(w):
             covered[start:start + len(w)] = [True] * len(w)
-        elif len(w) == 1 and _HAN_RUN.match(w) and not particle(w):
-            loose[start] = True
+            inside[start + 1:start + len(w)] = [True] * (len(w) - 1)
+        elif len(w) == 1 and _HAN_RUN.match(w):
+            loose[start] = not particle(w)
+            single[start] = not stop_word(w)
         at = start + len(w)
     for size in (MAX_SPAN, 3):  # a longer corpus word jieba cut apart ('金锺国'): no piece of it is mistyped
         for a in range(len(question) - size + 1):
@@ -64,12 +74,17 @@ def repairs(question: str, known: Callable[[str], bool], sounding: Callable[[str
                 over_words = any(covered[a:b])
                 if (over_words and size < 3) or any(r.start < b and a < r.end for r in out) or known(span):
                     continue
+                if inside[a] or (b < len(question) and inside[b]):
+                    continue  # '中国市' of '中国|市场': a span that cuts a known word is no word mistyped
                 if (a > 0 and loose[a - 1]) or (b < len(question) and loose[b]):
                     continue  # '锺国' of '金锺国': a piece of a longer name, not a name mistyped
                 # a word that is no name is trusted for longer spans only: two-character corpus words that
                 # jieba's dictionary lacks are as often pieces of phrases ('二字') as they are names
-                found = [(w, n) for w, n, name in sounding(sound(span))
+                key = sound(span)
+                found = [(w, n) for w, n, name in sounding(key)
                          if len(w) == size and w != span and (name or (not over_words and size >= 3))]
+                if not found and size >= 3 and all(single[a:b]):
+                    found = [(w, n) for w, n in tagged(key) if len(w) == size and w != span]
                 if found:
                     word = max(found, key=lambda x: x[1])[0]
                     out.append(Repair(a, b, span, word))
@@ -97,8 +112,16 @@ class Speller:
     def _table(self) -> dict[str, list[tuple[str, int]]]:
         with self._lock:
             if self._by_sound is None:
-                self._by_sound = corpus_sounds(self.index, self.max_words)
+                table = corpus_sounds(self.index, self.max_words)
+                for w in sorted(self._surnames()):  # jieba cuts a dotted name apart: no word of the vocabulary
+                    if MIN_SPAN <= len(w) <= MAX_SPAN and _HAN_RUN.fullmatch(w) and w not in self.index.vocab:
+                        table.setdefault(sound(w), []).append((w, 1))
+                self._by_sound = table
             return self._by_sound
+
+    def _surnames(self) -> frozenset[str]:
+        """The last parts of the corpus's dotted names ('麦奎尔' of '克里斯·麦奎尔'): names too."""
+        return frozenset(w.rsplit("·", 1)[1] for w in self.index.tokenizer.names if "·" in w)
 
     def prepare(self) -> None:
         self._table()
@@ -117,7 +140,8 @@ class Speller:
         see and the search can't recover."""
         table = self._table()
         tokenizer = self.index.tokenizer
-        names = tokenizer.names
+
+        names = tokenizer.names | self._surnames()
 
         def sounding(key: str) -> list[tuple[str, int, bool]]:
             # the corpus's own words (names, terms jieba's dictionary lacks), used in two documents or more
@@ -125,7 +149,9 @@ class Speller:
                     if w in names or (n >= MIN_DOCUMENTS and not tokenizer.in_dictionary(w))]
 
         return repairs(question, self.known, sounding, tokenizer.words(question),
-                       lambda w: w in tokenizer.stop_words or tokenizer.frequency(w) >= COMMON_CHARACTER)
+                       lambda w: w in tokenizer.stop_words or tokenizer.frequency(w) >= COMMON_CHARACTER,
+                       lambda key: [(w, n) for w, n in table.get(key, []) if tokenizer.is_name(w)],
+                       tokenizer.stop_words.__contains__)
 
 
 def corpus_sounds(index, max_words: int) -> dict[str, list[tuple[str, int]]]:

@@ -47,3 +47,10 @@ def test_an_expansion_weighs_less_than_the_word_itself(engine):
     assert w["许可"] == pytest.approx(0.5 * index.idf(ids[ids == index.vocab.get("许可")])[0])
     ids2, weights2 = index._query_terms(["批准", "许可"], [("许可", 0.5)])  # asked for: its own weight
     assert dict(zip(index.vocab.words(ids2.tolist()), weights2.tolist()))["许可"] > w["许可"]
+
+
+def test_a_colloquial_word_stands_for_the_articles_word_without_its_pieces_left_missing(engine):
+    # search mode also cuts '绿灯' out of '开绿灯': read as 批准, the question no longer lacks a traffic light
+    answer = engine.answer("H200开绿灯了吗？")
+    assert not answer.abstained and "批准了首批" in answer.quotes[0].text
+    assert_verbatim(engine, answer)

@@ -65,6 +65,11 @@ class Composer(Evidence, Candidates, Spans):
         qtype, q_words, _ = terms
         limit = EXPLAIN_QUOTE_CHARS if asked.kind in EXPLAINING else MAX_QUOTE_CHARS
         credits, evidence_words = self.with_synonyms(q_words, synonyms or {})
+        swapped = [w for w in q_words if w not in evidence_words and w in credits]
+        if swapped:  # pieces of a word the articles word otherwise ('绿灯', '#绿灯' of '开绿灯'): not asked for
+            q_words = {w: v for w, v in q_words.items() if w in evidence_words or w in credits}
+            bigrams = {b: v for b, v in terms[2].items() if not any(b[1:] in w for w in swapped)}
+            terms = (qtype, q_words, bigrams)
         cands = self.candidates(question, hits, query_vector, terms, limit, credits)
         if not cands:
             return self._abstain(asked, hits, 0.0, qtype, {"reason": "no hits or no content words"}, q_words)
@@ -222,7 +227,9 @@ class Composer(Evidence, Candidates, Spans):
         df = self._dfs(list(q_words))
         credits = {w: tuple((x, 1.0 if not df[w] else SYNONYM_CREDIT) for x in syns) for w, syns in synonyms.items()}
         swap = {w: syns[0] for w, syns in synonyms.items() if w in q_words and not df[w]}
-        return credits, {swap.get(w, w): v for w, v in q_words.items()}
+        # the pieces search mode cut from a swapped word ('绿灯' of '开绿灯') go with it
+        pieces = {p for p in q_words for w in swap if p != w and p in w}
+        return credits, {swap.get(w, w): v for w, v in q_words.items() if w not in pieces}
 
     def _paragraph_evidence(self, q_words: dict[str, float], hit: Hit) -> dict:
         """How much of the question the quoted paragraph covers, and the rarest word it lacks.

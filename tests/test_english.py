@@ -87,3 +87,11 @@ def test_a_proper_name_names_its_place_but_a_phrase_does_not_lend_its_first_word
     table = Dictionary().glosses()
     assert "上海" in table["shanghai"] and "北京" in table["beijing"]
     assert "关注" not in table.get("pay", []) and "支付" in table["pay"]
+
+
+def test_a_phrase_the_dictionary_knows_is_one_word_and_how_old_asks_an_age():
+    dictionary = {"prime minister": ["总理"], "prime": ["黄金"], "minister": ["部长"], "old": ["古老"],
+                  "national park": ["国家公园"], "national": ["全国"], "park": ["公园"]}
+    t = translate("How old is Mali's prime minister?", dictionary, lambda w: 1, {})
+    assert t.question.endswith("总理多少岁？") and "黄金" not in t.question and "古老" not in t.question
+    assert translate("What did he do for national parks?", dictionary, lambda w: 1, {}).terms == ("国家公园",)

@@ -14,6 +14,7 @@ _GLOSS_NOTE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\bCL:.*$|\bsth\b|\bsb\b|\bsometh
 _ASKS = [
     (re.compile(r"\bwhy\b|\bwhat (?:is|was) the reason\b", re.I), "为什么"),
     (re.compile(r"\bhow much\b.*\b(?:cost|price)|\bwhat (?:is|was) the price\b", re.I), "多少钱"),
+    (re.compile(r"\bhow old\b", re.I), "多少岁"),
     (re.compile(r"\bhow (?:many|much)\b", re.I), "多少"),
     (re.compile(r"\bwhen\b|\bwhat (?:date|day|year|time)\b", re.I), "什么时候"),
     (re.compile(r"\bwho\b", re.I), "谁"),
@@ -87,14 +88,14 @@ def glosses(definition: str) -> list[str]:
 
 
 def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names: dict[str, str],
-              per_word: int = 1, by_sound=lambda key: []) -> Translation:
-    """The Chinese question for an English one: for each content word, up to `per_word` words the corpus
-    uses that CC-CEDICT glosses it as, words of two characters or more and the most used first
-    (`dictionary`: gloss → words; `in_corpus(word)` → its document frequency; the word's own form before its
-    stem, so 'customs' is 海关 and not 习惯); names as the alias table writes them (`names`: lower-case name →
-    canonical), or as a corpus name that sounds like their romanization ('Song Guoqing' → 宋国青, `by_sound`:
-    toneless pinyin → the corpus's words); other Latin tokens (H200) as they are; then the question words the
-    analysis reads ('为什么', '吗')."""
+              by_sound=lambda key: []) -> Translation:
+    """The Chinese question for an English one: for each content word (or phrase of two or three words the
+    dictionary glosses as one: 'prime minister', 'stomach cancer'), the word the corpus uses that CC-CEDICT
+    glosses it as, a word of two characters or more and the most used first (`dictionary`: gloss → words;
+    `in_corpus(word)` → its document frequency; the word's own form before its stem, so 'customs' is 海关 and
+    not 习惯); names as the alias table writes them (`names`: lower-case name → canonical), or as a corpus name
+    that sounds like their romanization ('Song Guoqing' → 宋国青, `by_sound`: toneless pinyin → the corpus's
+    words); other Latin tokens (H200) as they are; then the question words the analysis reads ('为什么', '吗')."""
     q = question.strip()
     date = _DATE.search(q)
     parts: list[str] = []
@@ -104,7 +105,7 @@ def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names:
         q = q[:date.start()] + q[date.end():]
     if _NOW.search(q):
         parts.append("现在")
-    tokens = _WORD.findall(q)
+    tokens = _WORD.findall(_HOW_OLD.sub(" ", q))  # 'how old' is asked as 多少岁, not a word for 'old'
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -114,9 +115,9 @@ def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names:
             terms.append(names[two])
             i += 2
             continue
-        spoken = _romanized_name(tokens, i, by_sound)
-        if spoken is not None:
-            word, used = spoken
+        found = _romanized_name(tokens, i, by_sound) or _phrase(tokens, i, dictionary, in_corpus)
+        if found is not None:
+            word, used = found
             parts.append(word)
             terms.append(word)
             i += used
@@ -130,13 +131,10 @@ def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names:
         elif any(c.isdigit() for c in tok) or (tok[:1].isupper() and i > 0 and low not in dictionary):
             parts.append(tok)  # a model name or a name the dictionary does not know: as written
         else:
-            found = []
-            for key in stems(low):
-                if not found:  # the word as written first; its stem only when that finds nothing
-                    found = [w for w in dictionary.get(key, []) if in_corpus(w)]
-            found = sorted(found, key=lambda w: (len(w) < 2, -in_corpus(w)))[:per_word]
-            parts.extend(found)
-            terms.extend(found)
+            word = _sense(stems(low), dictionary, in_corpus)
+            if word:
+                parts.append(word)
+                terms.append(word)
         i += 1
     asks = [zh for pattern, zh in _ASKS if pattern.search(question)]
     head = next((a for a in asks if a != "吗"), None)  # the first that fits: '多少钱' before '多少'
@@ -145,6 +143,29 @@ def translate(question: str, dictionary: dict[str, list[str]], in_corpus, names:
     if "吗" in asks and head is None:
         text += "吗"
     return Translation(text + "？", tuple(dict.fromkeys(terms)))
+
+
+_HOW_OLD = re.compile(r"\bhow old\b", re.I)
+def _sense(keys: list[str], dictionary: dict[str, list[str]], in_corpus) -> str | None:
+    """The word the corpus uses for the first of `keys` that has any: two characters or more, most used first."""
+    for key in keys:
+        found = [w for w in dictionary.get(key, []) if in_corpus(w)]
+        if found:
+            return min(found, key=lambda w: (len(w) < 2, -in_corpus(w)))
+    return None
+
+
+def _phrase(tokens: list[str], i: int, dictionary: dict[str, list[str]], in_corpus) -> tuple[str, int] | None:
+    """Three or two words at tokens[i] that the dictionary glosses as one ('national parks' → 国家公园)."""
+    for n in (3, 2):
+        words = [t.lower() for t in tokens[i:i + n]]
+        if len(words) < n or words[0] in STOP or words[-1] in STOP or any(c.isdigit() for w in words for c in w):
+            continue
+        head = " ".join(words[:-1])
+        word = _sense([f"{head} {last}" for last in stems(words[-1])], dictionary, in_corpus)
+        if word:
+            return word, n
+    return None
 
 
 def _romanized_name(tokens: list[str], i: int, by_sound) -> tuple[str, int] | None:

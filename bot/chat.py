@@ -94,21 +94,34 @@ def addressed_question(text: str, *, private: bool, username: str, reply_to_bot:
     return None
 
 
-_CLAUSE = re.compile(r"[：:？?！!，,；;|｜]")
+# Questions a reader asks of a name, as the bot can answer them; filled with a name from an article's title.
+EXAMPLE_FORMS = ("{name}最新情况如何？", "{name}最新的消息是什么？", "{name}是什么？")
 
 
-def example_questions(documents: list[Document], n: int = 3) -> list[str]:
-    """Candidate example questions from the newest documents' titles (the caller keeps those answered)."""
+SUBJECT_TAGS = frozenset({"nr", "nrt", "nrfg", "nt", "eng"})  # people, bodies, Latin names: what news is about
+
+
+def subjects(tagged: list[tuple[str, str]], taught, df) -> list[str]:
+    """The names a title is about, the ones to ask of first: products and models (H200), then people and bodies
+    the articles use (`df(word)` → their document frequency), the rarer first; never a bare place ('中国')."""
+    found = {w for w, flag in tagged if len(w) >= 2 and (flag in SUBJECT_TAGS or (flag == "x" and taught(w)))}
+    used = [w for w in found if df(w.lower()) > 0]
+    return sorted(used, key=lambda w: (not w[:1].isascii(), df(w.lower()), w))
+
+
+def example_questions(documents: list[Document], names_in, n: int = 3) -> list[str]:
+    """Candidate example questions about the names in the newest documents' titles (`names_in(title)` → the
+    names it holds, as written, most specific first), one name per document and no name twice, the forms
+    taken in turn; the caller keeps those the index answers."""
     dated = sorted(documents, key=lambda d: (d.date or "", d.id), reverse=True)
-    out = []
+    out, used = [], set()
     for doc in dated:
-        clauses = [c.strip() for c in _CLAUSE.split(doc.title or "") if c.strip()]
-        if not clauses:
+        name = next((x for x in names_in(doc.title or "") if x.lower() not in used), None)
+        if name is None:
             continue
-        best = max(clauses, key=lambda c: (sum("\u4e00" <= ch <= "\u9fff" for ch in c), -clauses.index(c)))
-        if len(best) >= 4:
-            out.append(best + ("？" if not best.isascii() else "?"))
-        if len(out) >= n * 2:
+        used.add(name.lower())
+        out.append(EXAMPLE_FORMS[len(out) % len(EXAMPLE_FORMS)].format(name=name))
+        if len(out) >= n * 3:
             break
     return out
 
@@ -122,6 +135,7 @@ class CorpusFacts:
     first_date: str | None
     last_date: str | None
     examples: tuple[str, ...]
+    outlets: int = 0
 
 
 # --- callback data: which paragraph a button shows (Telegram allows 64 bytes) ----------------------

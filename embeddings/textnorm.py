@@ -33,6 +33,18 @@ def to_simplified(text: str) -> str:
         return _t2s().convert(without_surrogates(text))
 
 
+@functools.lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    """Simplified → traditional characters (OpenCC), for the bot's own words to a reader who writes so."""
+    return _s2t().convert(without_surrogates(text)) if text else text
+
+
 def without_surrogates(text: str) -> str:
     """Lone surrogates → U+FFFD, so the text has the same length and can be encoded."""
     return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)

@@ -114,17 +114,31 @@ NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})  # jieba's tags f
 
 
 @functools.lru_cache(maxsize=1)
-def _dictionary_names() -> frozenset[str]:
-    """The words jieba's dictionary tags as names (吴宗宪, 西吉县, 寒武纪), read once per process (~0.3 s)."""
+def _dictionary_tags() -> dict[str, str]:
+    """jieba's dictionary words → their part of speech, read once per process (~0.3 s) and shared by every
+    tokenizer (jieba's POSTokenizer would read the file again for each)."""
     import jieba
 
-    out = set()
+    out = {}
     with jieba.get_dict_file() as f:
         for raw in f:
             parts = raw.decode("utf-8").split() if isinstance(raw, bytes) else raw.split()
-            if len(parts) == 3 and parts[2] in NAME_TAGS:
-                out.add(parts[0])
-    return frozenset(out)
+            if len(parts) == 3:
+                out[parts[0]] = parts[2]
+    return out
+
+
+def prepare_tagging() -> None:
+    """Read jieba's part-of-speech tables and model now (~0.7 s, once per process), not in a first question."""
+    import jieba.posseg  # noqa: F401
+
+    _dictionary_tags()
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary_names() -> frozenset[str]:
+    """The words jieba's dictionary tags as names (吴宗宪, 西吉县, 寒武纪)."""
+    return frozenset(w for w, tag in _dictionary_tags().items() if tag in NAME_TAGS)
 
 
 class Tokenizer:
@@ -139,6 +153,7 @@ class Tokenizer:
         self.user_words = tuple(sorted(set(user_words)))
         self._alias_re, self._alias_table = _alias_pattern(self.aliases)
         self._recent: dict[str, tuple[str, ...]] = {}
+        self._pos = None
         self._jieba = jieba.Tokenizer()
         freq, total = _dictionary()
         # A copy: the words added below belong to this tokenizer only.
@@ -158,6 +173,18 @@ class Tokenizer:
     def in_dictionary(self, text: str) -> bool:
         """A word of jieba's own dictionary, not one this index taught it."""
         return self.frequency(text) > 0
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """jieba's words of the folded text with their part of speech ('nr' a person, 'ns' a place, 'eng' Latin,
+        'x' a word this index taught it); its HMM finds names the dictionary lacks ('王文涛'). Loaded on first use."""
+        with _JIEBA_LOCK:
+            if self._pos is None:
+                import jieba.posseg
+
+                pos = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+                pos.tokenizer, pos.word_tag_tab = self._jieba, _dictionary_tags()  # what its __init__ would read
+                self._pos = pos
+        return [(p.word, p.flag) for p in self._pos.cut(normalize(text)) if p.word.strip()]
 
     def is_name(self, word: str) -> bool:
         """A name this index knows (an alias, a word found in the articles) or one jieba's dictionary tags as a

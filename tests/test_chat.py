@@ -15,7 +15,7 @@ from embeddings.passages import Passage
 from tests.conftest import SEEDS
 
 HOSTILE = '<b>x</b> & <a href="javascript:alert(1)">y</a> &amp; <script>'
-ALLOWED_TAGS = {"b", "/b", "i", "/i", "a", "/a", "code", "/code"}
+ALLOWED_TAGS = {"b", "/b", "i", "/i", "a", "/a", "code", "/code", "blockquote", "/blockquote"}
 
 
 def tags(html_text: str) -> set[str]:
@@ -124,11 +124,19 @@ def test_sources_list_is_newest_first_and_escaped():
     assert tags(out) <= ALLOWED_TAGS
 
 
-def test_example_questions_come_from_titles():
+def test_example_questions_ask_about_the_names_in_the_newest_titles():
+    from embeddings.tokens import Tokenizer
+    from bot.followup import topics_of
+
     docs = load_corpus(SEEDS).documents
-    examples = example_questions(list(docs))
+    tokenizer = Tokenizer()
+    examples = example_questions(list(docs), lambda title: topics_of(title, tokenizer.tagged, tokenizer.names.__contains__,
+                                                                     tokenizer.in_dictionary))
     assert len(examples) >= 3 and all(q.endswith("？") for q in examples)
-    assert any(q[:-1] in d.title for q in examples for d in docs)
+    assert len(set(examples)) == len(examples) and not any(q[:-1] in d.title for q in examples for d in docs)
+    newest = max(docs, key=lambda d: (d.date or "", d.id))
+    name = examples[0].split("最新")[0]
+    assert name and name in newest.title  # a question about the newest article's subject, not its title
 
 
 # --- `serve` fails in one line, without echoing the token ---------------------------------------

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow,
 
 TOKEN = "777001:AAH-reliability_token_for_the_emulator_42"
 ADMIN = 5151
-ALLOWED_TAGS = {"b", "i", "a", "code"}
+ALLOWED_TAGS = {"b", "i", "a", "code", "blockquote"}
 # A seed whose own text looks like markup: quotes from it must be escaped like user text.
 HOSTILE_SEED = """标记<b>测试</b> & <script>alert(1)</script>
 2026-02-10
@@ -89,7 +89,7 @@ def test_commands_with_arguments_in_either_script(bot, emulator):
     u = user(emulator)
     u.command("/ask 輝達的H200晶片被中國海關擋下了嗎？")
     [reply] = u.replies(1)
-    assert "「" in reply.text and "來源" in reply.text
+    assert "<blockquote>" in reply.html and "較早" in reply.text and "较早" not in reply.text
     u.command("/ask@TestNameBot H200芯片的单价是多少？")
     [reply] = u.replies(1)
     assert "27000美元" in reply.text

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import html
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.answer.model import Note
 from bot.readerset import load_reader_set
 from bot.render import answer_html, answer_json, answer_text
 from embeddings.textnorm import normalize
@@ -90,8 +93,9 @@ def test_the_confidence_number_is_not_shown_to_readers(engine):
     text, html = answer_text(answer), "\n".join(answer_html(answer))
     for shown in (text, html):
         assert "可信度" not in shown and f"{answer.confidence:.2f}" not in shown
-        assert "直接回答" in shown or "部分相关" in shown
     assert 0.0 <= answer_json(answer, Path("seeds"))["confidence"] <= 1.0  # kept in JSON
+    hedged = replace(answer, note=Note("hedge"))  # a partial answer says so in words, not in a number
+    assert "资料没有直接说明" in answer_text(hedged) and "资料没有直接说明" in "\n".join(answer_html(hedged))
 
 
 def test_every_seed_reader_question_gets_verbatim_quotes(engine):
@@ -133,8 +137,8 @@ def test_dated_forms_render_in_telegram_html_with_their_note_and_labels(engine):
     blocks = answer_html(answer)
     assert blocks[0].startswith("<i>") and "报道随时间有变化" in blocks[0]
     assert any(b.startswith("<b>较早 2026-01-14</b>") for b in blocks)
-    for q in answer.quotes:  # every quote is shown whole, escaped
-        assert any(html.escape(q.text, quote=True) in b for b in blocks)
+    for q in answer.quotes:  # every quote is shown whole, escaped, set apart as a quote
+        assert any(q.text in html.unescape(re.sub(r"<[^>]+>", "", b)) and "<blockquote>" in b for b in blocks)
     trad = engine.answer("H200現在能進入中國嗎？")
     if trad.note is not None:
         assert "報導" in answer_html(trad)[0]
@@ -157,5 +161,7 @@ def test_citations_name_the_outlet_in_text_and_telegram_html(engine):
     named = [(i, s) for i, s in enumerate(answer.sources, 1) if s.source_name]
     assert named  # the seeds that name their outlet
     text, html_blocks = answer_text(answer), "\n".join(answer_html(answer))
-    assert all(f"[{i}] {s.source_name} — {s.title}" in text for i, s in named)
-    assert all(f"[{i}] {html.escape(s.source_name)} · " in html_blocks for i, s in named)
+    assert all(f"— {s.source_name} · {s.date} · {s.title}" in text for i, s in named)
+    assert all(f"[{i}] {html.escape(s.source_name)} · {s.date} · " in html_blocks for i, s in named)
+    unnamed = [s for s in answer.sources if not s.source_name]
+    assert all(f"来源不详 · {s.date or '日期不详'} · {s.title}" in text for s in unnamed)  # said, not left out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import time
@@ -10,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from embeddings.documents import load_corpus
+from embeddings.textnorm import to_traditional
 from tests.botapi import BotProcess, User, free_port, node_missing_reason
-from tests.conftest import SEEDS
+from tests.conftest import ROOT, SEEDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(node_missing_reason() is not None, reason=node_missing_reason() or "")]
@@ -52,8 +55,9 @@ def user(emulator, **kw) -> User:
     return User(emulator, TOKEN, **kw)
 
 
-def quotes(text: str) -> list[str]:
-    return re.findall(r"「(.+?)」\[\d+\]", text, flags=re.S)
+def quotes(reply) -> list[str]:
+    """The quotes of a reply, as the reader sees them (set apart in blockquotes)."""
+    return [html.unescape(re.sub(r"<[^>]+>", "", q)) for q in re.findall(r"<blockquote>(.*?)</blockquote>", reply.html, re.S)]
 
 
 def paragraphs(seeds) -> list[str]:
@@ -65,18 +69,22 @@ def test_a_question_is_answered_with_a_verbatim_quote_and_its_source(bot, emulat
     u.say("H200芯片的单价是多少？")
     [reply] = u.replies(1)
     assert "27000美元" in reply.text
-    found = quotes(reply.text)
+    found = quotes(reply)
     assert found and all(any(q in p for p in paragraphs(workdir / "seeds")) for q in found)
-    assert "来源" in reply.text and "消息人士：中国海关不允许英伟达H200芯片入境" in reply.text
+    assert "dw.com · 2026-01-14 · 消息人士：中国海关不允许英伟达H200芯片入境" in reply.text  # outlet · date · title
     assert '<a href="https://p.dw.com/p/56no9">' in reply.html
-    assert reply.buttons and reply.buttons[0][1].startswith("p|")
+    assert "<b>27000美元</b>" in reply.html  # the words that answer, in bold inside the quote
+    # the quote is its whole paragraph: no button to open it again, only the feedback row
+    assert [label for label, _ in reply.buttons] == ["👍", "👎", "引用有误"]
+    assert "可信度" not in reply.text and "直接回答" not in reply.text
 
 
 def test_traditional_question_gets_traditional_wording(bot, emulator):
     u = user(emulator, language_code="zh-hant")
     u.say("輝達的H200晶片被中國海關擋下了嗎？")
     [reply] = u.replies(1)
-    assert quotes(reply.text) and "來源" in reply.text
+    assert quotes(reply) and "較早" in reply.text and "较早" not in reply.text
+    assert [label for label, _ in reply.buttons[-3:]] == ["👍", "👎", "引用有誤"]
 
 
 def test_out_of_corpus_question_is_abstained(bot, emulator):
@@ -84,17 +92,21 @@ def test_out_of_corpus_question_is_abstained(bot, emulator):
     u.say("今天北京天气怎么样？")
     [reply] = u.replies(1)
     assert reply.text.startswith("资料中没有")  # the refusal names what the articles lack
-    assert not quotes(reply.text)
+    assert not quotes(reply)
+    lines = [line for line in reply.text.splitlines() if line.strip()]
+    assert len(lines) <= 4 and all(len(line) <= 80 for line in lines)  # one line, then at most two one-line items
+    assert [label for label, _ in reply.buttons] == ["可能相关 1", "可能相关 2", "👍", "👎"][:len(reply.buttons)]
 
 
 def test_button_shows_the_whole_paragraph_with_the_quote_highlighted(bot, emulator, workdir):
     u = user(emulator)
-    u.say("国家网信办在哪一天约谈了英伟达？")
+    u.say("黄仁勋什么时候到上海？")  # quoted from a long paragraph: its [1] opens the whole of it
     [answer] = u.replies(1)
-    assert answer.buttons
-    u.press(answer, answer.buttons[0][1])
+    paragraph_buttons = [data for label, data in answer.buttons if re.fullmatch(r"\[\d\]", label)]
+    assert paragraph_buttons and len(answer.buttons) == len(paragraph_buttons) + 3  # one row of [n], then feedback
+    u.press(answer, paragraph_buttons[0])
     [shown] = u.replies(1)
-    quoted = quotes(answer.text)[0]
+    quoted = quotes(answer)[0]
     highlighted = re.findall(r"<b>(.*?)</b>", shown.html, flags=re.S)
     assert any(quoted in h for h in highlighted) or quoted in shown.text
     paragraph = [p for p in paragraphs(workdir / "seeds") if quoted in p][0]
@@ -120,16 +132,38 @@ def test_sources_lists_every_document(bot, emulator):
     assert "2026-01-14" in text
 
 
-def test_help_describes_the_corpus_with_examples_it_can_answer(bot, emulator):
+def test_start_greets_with_what_the_bot_knows_and_examples_it_can_answer(bot, emulator):
     u = user(emulator)
     u.command("/start")
     [reply] = u.replies(1, timeout=60)
-    assert "篇文章" in reply.text and "2025-07-19" in reply.text
+    assert reply.text.startswith("你好") and "篇文章" in reply.text and "2025-07-19" in reply.text
+    assert "/reindex" not in reply.text
     examples = re.findall(r"· (.+？)", reply.text)
-    assert len(examples) == 3
-    u.say(examples[0])
-    [answer] = u.replies(1)
-    assert quotes(answer.text)
+    assert len(examples) == 3 and not any(e[:-1] in d.title for e in examples for d in load_corpus(SEEDS).documents)
+    for example in examples:  # each one is answered
+        u.say(example)
+        [answer] = u.replies(1)
+        assert quotes(answer), example
+
+
+def test_start_speaks_the_users_script(bot, emulator):
+    u = user(emulator, language_code="zh-hant")
+    u.command("/start")
+    [reply] = u.replies(1, timeout=60)
+    examples = re.findall(r"· (.+？)", reply.text)
+    assert reply.text.startswith("你好") and "收錄" in reply.text and len(examples) == 3
+    assert all(to_traditional(e) == e for e in examples)
+
+
+def test_help_shows_admin_commands_only_to_admins(bot, emulator):
+    u = user(emulator)
+    u.command("/help")
+    [reply] = u.replies(1)
+    assert "/sources" in reply.text and "/reindex" not in reply.text and "/why" not in reply.text
+    admin = user(emulator, user_id=ADMIN)
+    admin.command("/help")
+    [reply] = admin.replies(1)
+    assert "/reindex" in reply.text and "/why" in reply.text
 
 
 def test_reindex_is_refused_for_non_admins(bot, emulator, workdir):
@@ -166,7 +200,7 @@ def test_group_answers_only_when_addressed(bot, emulator):
     assert "27000美元" in reply.text
     g.say("@TestNameBot 国家网信办在哪一天约谈了英伟达？")
     [reply] = g.replies(1)
-    assert quotes(reply.text)
+    assert quotes(reply)
     g.reply_to_bot("H200芯片的单价是多少？", reply.message_id)
     [reply] = g.replies(1)
     assert "27000美元" in reply.text
@@ -209,7 +243,7 @@ def test_a_burst_from_fifty_chats_is_all_answered(bot, emulator):
         if i % 3 == 2:
             assert reply.text.startswith("资料中没有")
         else:
-            assert quotes(reply.text)
+            assert quotes(reply)
     print(f"50 chats answered in {elapsed:.1f} s")
 
 
@@ -228,3 +262,66 @@ def test_webhook_mode(emulator, tmp_path):
     finally:
         assert proc.stop() == 0
     assert token not in proc.logs()
+
+
+def test_feedback_is_counted_and_an_admin_sees_why_an_answer_was_given(bot, emulator):
+    u = user(emulator)
+    u.say("国家网信办在哪一天约谈了英伟达？")
+    [answer] = u.replies(1)
+    data = dict((label, d) for label, d in answer.buttons)
+    answer_id = data["👎"].split("|")[1]
+    u.press(answer, data["👎"])
+    u.press(answer, data["引用有误"])
+    admin = user(emulator, user_id=ADMIN)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the presses are handled asynchronously
+        admin.command("/stats")
+        stats = "".join(r.text for r in admin.replies(1))
+        if answer_id in stats:
+            break
+    assert "👎" in stats and answer_id in stats and "国家网信办在哪一天约谈了英伟达" in stats
+    admin.command(f"/why {answer_id}")
+    why = "".join(r.text for r in admin.replies(1))
+    assert "国家网信办在哪一天约谈了英伟达？" in why and "candidates" in why and "wrong 1" in why
+    assert quotes(answer)[0][:20] in why
+    u.command(f"/why {answer_id}")  # not for everyone
+    [reply] = u.replies(1)
+    assert "只有管理员" in reply.text
+    admin.command("/why 00000000")
+    [reply] = admin.replies(1)
+    assert "没有编号为 00000000" in reply.text
+
+
+def test_follow_up_questions_take_the_topic_of_the_question_before(bot, emulator):
+    conversations = json.loads((ROOT / "tests" / "data" / "followups.json").read_text(encoding="utf-8"))["conversations"]
+    assert len(conversations) >= 30
+    right = understood = 0
+    for c in conversations:
+        u = user(emulator)
+        u.say(c["first"])
+        u.replies(1)
+        u.say(c["second"])
+        [reply] = u.replies(1)
+        said = re.search(r"理解为：(.+？)", reply.text)
+        understood += (said.group(1) if said else c["second"]) == c["means"]
+        shown = quotes(reply)
+        right += bool(shown) and all(any(m in q for q in shown for m in group) for group in c["must"])
+    print(f"follow-ups: {understood}/{len(conversations)} understood, {right} answered right")
+    assert understood >= 0.9 * len(conversations)  # measured: 30 of 30
+    assert right >= 0.6 * len(conversations)  # measured: 20 of 30; the rest are misread as standalone questions too
+    alone = user(emulator)
+    alone.say("那H20呢？")  # nothing before: read as it stands
+    [reply] = alone.replies(1)
+    assert "理解为" not in reply.text
+
+
+def test_group_members_keep_their_own_topic(bot, emulator):
+    a = user(emulator, chat_type="group")
+    b = User(emulator, TOKEN, chat_id=a.chat_id, chat_type="group")
+    a.command("/ask 黄仁勋什么时候到上海？")
+    a.replies(1)
+    b.command("/ask H200现在能进入中国吗？")
+    b.replies(1)
+    a.command("/ask 他为什么去台湾？")
+    [reply] = a.replies(1)
+    assert "理解为：黄仁勋为什么去台湾？" in reply.text

@@ -18,7 +18,8 @@ from bot.answer.evidence import CACHE_LIMIT, Evidence, FOCUS_LIMIT, TEXT_CACHE_L
 from bot.answer.features import (MAX_QUOTE_CHARS, asked_attribute, attribute_named, attribute_near, names_attribute,
                                  weighted_coverage)
 from bot.answer.forms import MAX_FORM_QUOTES, decisive, form_bonus, restated
-from bot.answer.model import Answer, Note, Quote, Source
+from bot.answer.marks import marks
+from bot.answer.model import Answer, Corroboration, Note, Quote, Source
 from bot.answer.question import Question, analyse, as_written, holds_names, stands_in
 from bot.answer.spans import Spans
 from embeddings.index import Index
@@ -278,20 +279,23 @@ class Composer(Evidence, Candidates, Spans):
     def _source(self, hit: Hit) -> Source:
         doc = self.index.document(hit.passage)
         para = self.index.paragraph(hit.passage)
+        others = [self.index.document(p) for p in hit.corroborating]
         return Source(doc.id, doc.path, doc.title, doc.date, doc.url, para.section, para.text, round(hit.score, 4),
                       hit.passage.paragraph, doc.source,
-                      tuple(dict.fromkeys(self.index.document(p).title for p in hit.corroborating)))
+                      tuple(dict.fromkeys(Corroboration(d.title, d.source, d.date, d.url) for d in others)))
 
     def _answer(self, asked: Question, chosen: list[Candidate], confidence: float, qtype: str, features: dict,
                 note: Note | None, hits: Sequence[Hit]) -> Answer:
         sources: list[Source] = []
         quotes = []
         role = "context" if note is not None and note.key == "hedge" else None
+        q_norm, (_, q_words, _) = normalize(asked.text), self.question_terms(asked.text)
         for c in chosen:
             para = self.index.paragraph(c.hit.passage)
             text = para.text[c.start:c.end]
             date = c.event or event_date(text, self.index.document(c.hit.passage).date) or self.index.document(c.hit.passage).date
-            quotes.append(Quote(text, c.hit.passage, c.start, c.end, round(c.score, 4), c.coverage, date, role or c.role))
+            quotes.append(Quote(text, c.hit.passage, c.start, c.end, round(c.score, 4), c.coverage, date, role or c.role,
+                                marks(text, qtype, q_norm, q_words)))
             if not any(s.doc_id == c.hit.passage.doc_id and s.paragraph == c.hit.passage.paragraph for s in sources):
                 sources.append(self._source(c.hit))
         return Answer(asked.text, False, round(confidence, 4), tuple(quotes), tuple(sources), (), qtype, features,

@@ -28,6 +28,17 @@ class Quote:
     coverage: float
     date: str | None = None  # the date of what it reports: the sentence's own, else the article's
     role: str = "answer"  # answer | earlier | conflicting | context
+    marks: tuple[tuple[int, int], ...] = ()  # offsets into text of the words that answer (bold in the chat)
+
+
+@dataclass(frozen=True)
+class Corroboration:
+    """Another outlet's article that carries the same text as a quoted source."""
+
+    title: str
+    outlet: str | None = None
+    date: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +53,7 @@ class Source:
     score: float
     paragraph: int
     source_name: str | None = None
-    corroborating: tuple[str, ...] = ()  # titles of other outlets carrying the same text
+    corroborating: tuple[Corroboration, ...] = ()  # other outlets carrying the same text
 
 
 @dataclass(frozen=True)

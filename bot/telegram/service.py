@@ -1,0 +1,128 @@
+"""The chat's state behind the handlers: the engine, limits, usage figures, the audit trail, follow-up topics."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from cachetools import TTLCache
+from telegram import Update
+
+from bot.answer import Answer
+from bot.audit import AuditLog, new_id
+from bot.chat import CorpusFacts, RateLimiter, Stats, example_questions, subjects
+from bot.engine import Engine, limit_threads
+from bot.followup import CONTEXT_CHATS, CONTEXT_SECONDS, Turn, topics_of, understood
+from bot.settings import Settings
+from embeddings.index import BuildReport
+from embeddings.textnorm import normalize, to_simplified
+from embeddings.tokens import prepare_tagging
+
+
+class ChatService:
+    """The chat's state: the engine, the per-user limit, the figures for /stats, the worker threads."""
+
+    def __init__(self, settings: Settings, engine: Engine):
+        self.settings = settings
+        self.engine = engine
+        self.stats = Stats()
+        self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
+        # Answering is CPU work: two threads for two cores, off the event loop so chats never wait
+        # on each other's network I/O; a reindex gets its own thread so questions go on meanwhile.
+        # OpenMP's thread count is per thread: each worker sets its own (see limit_threads).
+        limit = {"initializer": limit_threads, "initargs": (settings.threads,)}
+        self.answer_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="answer", **limit)
+        self.index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex", **limit)
+        self.reindexing = asyncio.Lock()
+        self._facts: tuple[str, CorpusFacts] | None = None
+        self.audit = AuditLog(settings.index_dir / "audit.sqlite")
+        # the last question of each chat (of each member, in a group), for follow-ups; touched by one event loop
+        self.turns: TTLCache = TTLCache(CONTEXT_CHATS, CONTEXT_SECONDS)
+        prepare_tagging()  # for follow-ups: before the first update, not while a burst of them waits
+
+    def is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admins
+
+    def wait_seconds(self, update: Update) -> int:
+        """0 if this user may ask now; else the whole seconds to wait (and the attempt is counted)."""
+        user = update.effective_user
+        wait = self.limiter.check(user.id if user else 0, time.monotonic())
+        if wait > 0:
+            self.stats.rate_limited += 1
+        return math.ceil(wait)
+
+    async def answer(self, question: str, chat_type: str = "private", key: tuple | None = None
+                     ) -> tuple[Answer, str, str | None]:
+        """The answer, its id (logged in the audit trail) and the question as a follow-up was read (None when it
+        stands alone). `key`: whose follow-ups these are (see handlers.chat_key); None keeps no topic."""
+        t0 = time.perf_counter()
+        previous = self.turns.get(key) if key is not None else None
+
+        def work() -> tuple[Answer, str | None, tuple[str, ...], float]:
+            # on the worker thread, like the answering: reading the question with jieba must not hold up the loop
+            t1 = time.perf_counter()
+            tokenizer = self.engine.loaded.index.tokenizer
+            asked = understood(question, previous, tokenizer.words)
+            answer = self.engine.ask(asked or question)
+            topics = topics_of(asked or question, tokenizer.tagged, tokenizer.names.__contains__,
+                               tokenizer.in_dictionary) if key is not None else ()
+            return answer, asked, topics, time.perf_counter() - t1
+
+        answer, asked, topics, compute = await asyncio.get_running_loop().run_in_executor(self.answer_pool, work)
+        seconds = time.perf_counter() - t0
+        self.stats.record(seconds, answer.abstained, compute)
+        answer_id = self.audit.record(answer, chat_type, self.engine.loaded.index.generation, 1000 * seconds, new_id())
+        if topics:
+            self.turns[key] = Turn(asked or question, topics)
+        return answer, answer_id, asked
+
+    async def answer_quietly(self, question: str) -> Answer:
+        """An answer for the bot's own use (checking /help examples): not counted in /stats."""
+        return (await self._ask(question))[0]
+
+    async def _ask(self, question: str) -> tuple[Answer, float]:
+        """The answer, computed on a worker thread, and the seconds the computing itself took."""
+        def timed() -> tuple[Answer, float]:
+            t1 = time.perf_counter()
+            return self.engine.ask(question), time.perf_counter() - t1
+
+        return await asyncio.get_running_loop().run_in_executor(self.answer_pool, timed)
+
+    async def reindex(self) -> BuildReport:
+        async with self.reindexing:
+            return await asyncio.get_running_loop().run_in_executor(self.index_pool, self.engine.reindex)
+
+    async def facts(self) -> CorpusFacts:
+        """Documents, date range and three example questions the current index answers (cached per generation)."""
+        index = self.engine.loaded.index
+        if self._facts and self._facts[0] == index.generation:
+            return self._facts[1]
+        docs = list(index.documents.values())
+        tokenizer, df = index.tokenizer, self.engine.loaded.translator.in_corpus
+
+        def names_in(title: str) -> list[str]:  # as the title writes them ('H200'), in simplified script
+            plain = to_simplified(title)
+            folded = normalize(plain)
+            return [plain[at:at + len(n)] if (at := folded.find(n)) >= 0 and len(folded) == len(plain) else n
+                    for n in subjects(tokenizer.tagged(plain), tokenizer.names.__contains__, df)]
+
+        examples = []
+        for q in example_questions(docs, names_in):
+            if not (await self.answer_quietly(q)).abstained:
+                examples.append(q)
+            if len(examples) == 3:
+                break
+        dates = sorted(d.date for d in docs if d.date)
+        facts = CorpusFacts(len(docs), len(index.passages), dates[0] if dates else None,
+                            dates[-1] if dates else None, tuple(examples),
+                            len({d.source for d in docs if d.source}))
+        self._facts = (index.generation, facts)
+        return facts
+
+    def shutdown(self) -> None:
+        self.answer_pool.shutdown(wait=False, cancel_futures=True)
+        self.index_pool.shutdown(wait=False, cancel_futures=True)
+        self.audit.close()

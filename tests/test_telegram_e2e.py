@@ -325,3 +325,19 @@ def test_group_members_keep_their_own_topic(bot, emulator):
     a.command("/ask 他为什么去台湾？")
     [reply] = a.replies(1)
     assert "理解为：黄仁勋为什么去台湾？" in reply.text
+
+
+def test_every_citation_shows_outlet_date_and_a_way_to_open_the_source(bot, emulator):
+    u = user(emulator)
+    checked = 0
+    for question in ("H200现在能进入中国吗？", "H200芯片的单价是多少？", "网信办什么时候约谈了英伟达？", "H20和H200有什么区别？"):
+        u.say(question)
+        [reply] = u.replies(1)
+        buttons = {label for label, _ in reply.buttons}
+        for line in re.findall(r"</blockquote>\[(\d)\] ([^\n]+)", reply.html):
+            n, rest = line
+            parts = rest.split(" · ")
+            assert len(parts) >= 3 and parts[0] and re.fullmatch(r"\d{4}-\d{2}-\d{2}|日期不详", parts[1]), rest
+            assert "<a href=" in rest or f"[{n}]" in buttons, (question, rest)  # a link, or the paragraph's button
+            checked += 1
+    assert checked >= 6

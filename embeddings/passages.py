@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from embeddings.documents import Document, Paragraph
 
@@ -78,6 +77,3 @@ def document_passages(doc: Document, max_chars: int = MAX_CHARS) -> list[Passage
                 out.append(p)
     return out
 
-
-def corpus_passages(docs: Iterable[Document], max_chars: int = MAX_CHARS) -> list[Passage]:
-    return [p for d in docs for p in document_passages(d, max_chars)]

@@ -130,8 +130,9 @@ def _dictionary_tags() -> dict[str, str]:
 
 def prepare_tagging() -> None:
     """Read jieba's part-of-speech tables and model now (~0.7 s, once per process), not in a first question."""
-    import jieba.posseg  # noqa: F401
+    import importlib
 
+    importlib.import_module("jieba.posseg")  # its HMM tables are Python modules: importing them is the cost
     _dictionary_tags()
 
 

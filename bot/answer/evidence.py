@@ -169,9 +169,6 @@ class Evidence:
         """Tokens of a candidate's text (clause windows, paragraphs, titles)."""
         return self.remember(self._token_cache, text, lambda: frozenset(self.tokenizer.tokens(text)))
 
-    def idf(self, token: str) -> float:
-        return self.idfs([token])[token]
-
     def idfs(self, tokens: Sequence[str]) -> dict[str, float]:
         n = max(1, self.index.rows)  # the rows df counts (see Index.idf)
         return {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in self._dfs(tokens).items()}

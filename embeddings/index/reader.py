@@ -1,0 +1,358 @@
+"""A loaded generation: its segments, documents and passages, BM25 and dense search over them."""
+
+from __future__ import annotations
+
+import bisect
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import bm25
+from embeddings.documents import Document, Paragraph
+from embeddings.passages import Passage
+from embeddings.store import Store
+from embeddings.tokens import Tokenizer
+from embeddings.vocab import RowFile, Vocabulary, mapped, remembered
+from embeddings.index.dense import REFINE, nprobe, refine_scored
+from embeddings.index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from embeddings.index.storage import FORMAT_VERSION, SEGMENTS, read_json, current_generation
+
+DF_MEMO = 100_000  # document frequencies of question terms remembered per loaded index
+
+
+class Segment:
+    """One immutable segment: store (SQLite), postings (memory-mapped), vectors and sentence data
+    (read with pread), FAISS index (in memory)."""
+
+    def __init__(self, folder: Path):
+        import faiss
+
+        self.path = Path(folder)
+        self.name = self.path.name
+        self.info = read_json(self.path / "segment.json")
+        self.rows = int(self.info["rows"])
+        self.store = Store(self.path / "store.sqlite")
+        # Term ids, list offsets and per-term bounds are read at scattered places (a question's
+        # terms), so without read-ahead; postings mostly as whole runs, so the kernel may read ahead.
+        def load(name: str, random_access: bool = True) -> np.ndarray:
+            return mapped(self.path / f"{name}.npy", random_access)
+
+        self.postings = bm25.Postings(load("postings.terms"), load("postings.ptr"),
+                                      load("postings.rows", False), load("postings.tf", False),
+                                      load("postings.doclen", False), load("postings.bound"),
+                                      float(self.info["bound_avgdl"]))
+        self.vectors = RowFile(self.path / "vectors.npy", widen=True)
+        self.sentence_vectors = RowFile(self.path / "sentence_vectors.npy", widen=True)
+        # Sentence data is read a passage at a time, for the hits: read, not mapped (see RowFile).
+        self.sentence_ptr = RowFile(self.path / "sentence_ptr.npy")
+        self.sentence_tokens = RowFile(self.path / "sentence_tokens.npy")
+        self.sentence_token_ptr = RowFile(self.path / "sentence_token_ptr.npy")
+        self.dense = None
+        if self.rows:
+            self.dense = faiss.read_index(str(self.path / "dense.faiss"))
+            if self.info["index_type"].startswith("IVF"):
+                ivf = faiss.extract_index_ivf(self.dense)
+                ivf.nprobe = nprobe(ivf.nlist)
+        if (len(self.postings.doclen) != self.rows or self.vectors.shape[0] != self.rows
+                or len(self.postings.bound) != len(self.postings.terms)
+                or len(self.sentence_ptr) != self.rows + 1 or self.sentence_vectors.shape[0] != int(self.sentence_ptr[-1])
+                or len(self.sentence_token_ptr) != int(self.sentence_ptr[-1]) + 1
+                or (self.dense is not None and self.dense.ntotal != self.rows)):
+            raise ValueError(f"segment {self.name} is inconsistent")
+
+
+class Documents(Mapping):
+    """The live documents by id, read on demand (listing them all reads every segment's list)."""
+
+    def __init__(self, index: "Index"):
+        self._index = index
+        self._where: dict[str, tuple[Segment, int]] | None = None
+        self._lock = threading.Lock()
+
+    def _map(self) -> dict[str, tuple[Segment, int]]:
+        with self._lock:
+            if self._where is None:
+                where = {}
+                for seg, ranges in self._index._doc_ranges():
+                    rows = seg.store.document_rows()
+                    live = np.zeros(len(rows), dtype=bool)
+                    for a, b in ranges:
+                        live[a:b] = True
+                    where.update((doc_id, (seg, row)) for row, doc_id, _ in rows if live[row])
+                self._where = where
+            return self._where
+
+    def __getitem__(self, doc_id: str) -> Document:
+        seg, row = self._map()[doc_id]
+        return seg.store.document(row)
+
+    def __iter__(self):
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return self._index.manifest["counts"]["documents"]
+
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self._map()
+
+
+class Passages(Sequence):
+    """Passages by index row (rows of deleted files stay numbered but are never returned by search);
+    iterating yields only the live ones."""
+
+    def __init__(self, index: "Index"):
+        self._index = index
+
+    def __getitem__(self, row):
+        return self._index.passage(int(row))
+
+    def __len__(self) -> int:
+        return self._index.live_count
+
+    def __iter__(self):
+        for row in np.flatnonzero(self._index.live).tolist():
+            yield self._index.passage(row)
+
+
+class Index:
+    """One published generation: its segments, which of their rows are live, the vocabulary and
+    collection statistics for BM25. Text is read from disk as questions need it."""
+
+    def __init__(self, path: Path, manifest: dict, segments: list[Segment], vocab: Vocabulary, tokenizer: Tokenizer):
+        self.path = path
+        self.manifest = manifest
+        self.segments = segments
+        self.vocab = vocab
+        self.tokenizer = tokenizer
+        self.starts = np.cumsum([0, *[s.rows for s in segments]]).astype(np.int64)
+        self.rows = int(self.starts[-1])
+        self._starts = self.starts.tolist()  # for segment_of: bisect on a list beats numpy on one row
+        self.live = np.zeros(self.rows, dtype=bool)
+        self._live_doc_rows: dict[str, list[tuple[int, int]]] = {}  # segment → document row ranges of live files
+        position = {s.name: k for k, s in enumerate(segments)}
+        for f in manifest["files"].values():
+            k = position[f["segment"]]
+            a, b = f["rows"]
+            self.live[self.starts[k] + a:self.starts[k] + b] = True
+            self._live_doc_rows.setdefault(f["segment"], []).append(tuple(f["doc_rows"]))
+        for name, rows in manifest.get("repeated", {}).items():
+            self.live[self.starts[position[name]] + np.asarray(rows, dtype=np.int64)] = False
+        self.live_count = int(self.live.sum())
+        # segments cut before jieba learnt some of the current user words: their stored tokens lack them
+        self.stale_cut = [bool(set(tokenizer.user_words) - set(seg.info.get("cut_with", []))) for seg in segments]
+        self.dead_rows = np.flatnonzero(~self.live)  # fixed per generation: not recomputed per question
+        self.dead_in = [seg.rows - int(self.live[self.starts[k]:self.starts[k + 1]].sum()) for k, seg in enumerate(segments)]
+        # Average length over live passages. Document frequencies are looked up per term as questions
+        # need them (see df): summing every segment's term lists here read ~200 MB at 10^6 passages
+        # on every start and kept it resident.
+        lengths = 0.0
+        for k, seg in enumerate(segments):
+            lengths += float(np.asarray(seg.postings.doclen)[self.live[self.starts[k]:self.starts[k + 1]]].sum())
+        self.avgdl = lengths / self.live_count if self.live_count else 1.0
+        self.passages = Passages(self)
+        self._df: dict[int, int] = {}  # term id → df, for terms questions asked
+        self.documents = Documents(self)
+        self._cache: dict[int, tuple[Passage, int]] = {}
+        self._cache_lock = threading.Lock()
+
+    @property
+    def encoder_id(self) -> str:
+        return self.manifest["encoder"]["id"]
+
+    @property
+    def generation(self) -> str:
+        return self.manifest["generation"]
+
+    def __len__(self) -> int:
+        return self.live_count
+
+    def _doc_ranges(self):
+        return [(s, self._live_doc_rows.get(s.name, [])) for s in self.segments]
+
+    def segment_of(self, row: int) -> int:
+        if not 0 <= row < self.rows:
+            raise IndexError(row)
+        return bisect.bisect_right(self._starts, row) - 1
+
+    def locate(self, row: int) -> tuple[Segment, int]:
+        k = self.segment_of(row)
+        return self.segments[k], row - int(self.starts[k])
+
+    def _passage(self, row: int) -> tuple[Passage, int]:
+        with self._cache_lock:
+            found = self._cache.get(row)
+        if found is None:
+            seg, local = self.locate(row)
+            found = seg.store.passage(local, row)
+            with self._cache_lock:
+                if len(self._cache) > 100_000:
+                    self._cache.clear()
+                self._cache[row] = found
+        return found
+
+    def passage(self, row: int) -> Passage:
+        return self._passage(row)[0]
+
+    def document(self, passage: Passage) -> Document:
+        seg, _ = self.locate(passage.row)
+        return seg.store.document(self._passage(passage.row)[1])
+
+    def paragraph(self, passage: Passage) -> Paragraph:
+        return self.document(passage).paragraphs[passage.paragraph]
+
+    # -- scoring ---------------------------------------------------------------------------------
+
+    def df(self, term_ids: Sequence[int]) -> np.ndarray:
+        """Rows containing each term, over every segment: a term's df also counts rows of deleted
+        files still in their segment (as in Lucene until a merge), which only matters for small
+        corpora with many deletions, and those are rebuilt (MIN_LIVE)."""
+        postings = [seg.postings for seg in self.segments]
+        # remembered: fixed per generation, and questions share most terms
+        return np.asarray(remembered(self._df, [int(t) for t in term_ids],
+                                     lambda new: bm25.document_frequencies(postings, new).tolist(), DF_MEMO),
+                          dtype=np.int64)
+
+    def idf(self, term_ids: np.ndarray) -> np.ndarray:
+        """Over all rows of the segments, as df counts them (deleted ones until their segment is
+        rebuilt, like Lucene's docCount): with the live count instead, a term in more rows than are
+        live would get a negative weight."""
+        return bm25.idf(self.df(term_ids).astype(np.float64), self.rows)
+
+    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 of every row for the query tokens (0 for deleted rows): reads every posting of every
+        token, so questions use bm25_top; this is for evaluation and as its reference."""
+        out = np.zeros(self.rows, dtype=np.float32)
+        ids = self._known_ids(tokens)
+        if not len(ids) or not self.live_count:
+            return out
+        weights = self.idf(ids)
+        for k, seg in enumerate(self.segments):
+            bm25.add_scores(out[self.starts[k]:self.starts[k + 1]], seg.postings, ids, weights, self.avgdl)
+        out[self.dead_rows] = 0.0
+        return out
+
+    def _known_ids(self, tokens: list[str]) -> np.ndarray:
+        """Term ids of the tokens the vocabulary knows, repeats kept."""
+        return np.asarray([i for i in self.vocab.ids(tokens) if i is not None], dtype=np.int64)
+
+    def _query_terms(self, tokens: list[str], expansions: Sequence[tuple[str, float]] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct known term ids of the tokens and their weights (idf times repeats, as add_scores counts them);
+        an expansion token (a synonym) not among them adds its idf times its factor."""
+        ids = self._known_ids(tokens)
+        if not len(ids) or not self.live_count:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        unique, counts = np.unique(ids, return_counts=True)
+        weights = self.idf(unique) * counts
+        extra = {}
+        for token, factor in expansions:
+            i = self.vocab.get(token)
+            if i is not None and i not in extra and not np.isin(i, unique):
+                extra[i] = factor
+        if not extra:
+            return unique, weights
+        more = np.asarray(sorted(extra), dtype=np.int64)
+        ids = np.concatenate([unique, more])
+        order = np.argsort(ids, kind="stable")
+        return ids[order], np.concatenate([weights, self.idf(more) * np.asarray([extra[i] for i in more.tolist()])])[order]
+
+    def bm25_top(self, tokens: list[str], k: int, also: Sequence[int] = (),
+                 expansions: Sequence[tuple[str, float]] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The k live rows with the highest BM25 score above 0 (best first, ties to the lower row), their
+        scores, and the scores of the rows `also` (0 for deleted rows); `expansions` are (token, factor)."""
+        ids, weights = self._query_terms(tokens, expansions)
+        return bm25.top_k([s.postings for s in self.segments], self.starts, ids, weights, self.avgdl, k, self.live,
+                          np.asarray(also, dtype=np.int64))
+
+    def dense_search(self, query_vector: np.ndarray, k: int) -> list[int]:
+        """Rows of the k live passages nearest the query, best first: each segment's FAISS index
+        proposes neighbours (REFINE × k from product-code segments), and the best of them overall
+        are re-scored with the stored vectors."""
+        return self.dense_scored(query_vector, k)[0].tolist()
+
+    def dense_scored(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """dense_search's rows with their inner products with the query (from the stored vectors)."""
+        q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+        rows, approx = [], []
+        for s, seg in enumerate(self.segments):
+            if seg.dense is None:
+                continue
+            base = int(self.starts[s])
+            want = k * (REFINE if seg.info["index_type"].startswith("IVF") else 1)
+            scores, ids = seg.dense.search(q, min(seg.rows, want + self.dead_in[s]))
+            ids = ids[0]
+            keep = ids >= 0
+            found = base + ids[keep].astype(np.int64)
+            alive = self.live[found]
+            rows.append(found[alive])
+            approx.append(scores[0][keep][alive])
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        return refine_scored(np.concatenate(rows), np.concatenate(approx), lambda r: self.vectors(r) @ q[0], k, REFINE * k)
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray:
+        """Passage vectors of `rows` (float32), read from each segment's vector file."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and (rows.min() < 0 or rows.max() >= self.rows):
+            raise IndexError("row out of range")
+        if len(self.segments) == 1:
+            return np.asarray(self.segments[0].vectors.take(rows), dtype=np.float32)
+        out = np.zeros((len(rows), self.manifest["encoder"]["dim"]), dtype=np.float32)
+        seg_of = np.searchsorted(self.starts, rows, side="right") - 1
+        for k in np.unique(seg_of).tolist():
+            sel = seg_of == k
+            out[sel] = self.segments[k].vectors.take(rows[sel] - self.starts[k])
+        return out
+
+    def sentence_vectors(self, row: int) -> np.ndarray:
+        """The vectors of the passage's sentences, in order (float32)."""
+        seg, local = self.locate(row)
+        return np.asarray(seg.sentence_vectors.slice(*seg.sentence_ptr.slice(local, local + 2).tolist()),
+                          dtype=np.float32)
+
+    def sentences_token_ids(self, row: int) -> list[np.ndarray]:
+        """Token ids of each sentence of the passage, read in one slice."""
+        seg, local = self.locate(row)
+        a, b = seg.sentence_ptr.slice(local, local + 2).tolist()
+        ptr = seg.sentence_token_ptr.slice(a, b + 1)
+        flat = seg.sentence_tokens.slice(int(ptr[0]), int(ptr[-1]))
+        return np.split(flat, (ptr[1:-1] - ptr[0]).tolist())
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, index_dir: Path, encoder_id: str | None = None, previous: "Index | None" = None) -> "Index":
+        """The current generation; segments already loaded by `previous` are shared, not read again."""
+        index_dir = Path(index_dir)
+        gen = current_generation(index_dir)
+        if gen is None:
+            raise IndexMissing(f"no index in {index_dir}: build one with `python -m bot index`")
+        try:
+            manifest = read_json(gen / "manifest.json")
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"index manifest unreadable in {gen}: {exc}; reindex with `python -m bot index`") from None
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"index format {manifest.get('format')} is not {FORMAT_VERSION}: reindex with `python -m bot index`")
+        built_with = manifest["encoder"]["id"]
+        if encoder_id is not None and built_with != encoder_id:
+            raise IndexMismatch(
+                f"the index in {index_dir} was built with encoder {built_with!r}, not {encoder_id!r}: "
+                f"reindex with `python -m bot index --encoder ...` to use this encoder")
+        ready = {s.name: s for s in previous.segments} if previous is not None else {}
+        try:
+            segments = [ready.get(s["name"]) or Segment(index_dir / SEGMENTS / s["name"]) for s in manifest["segments"]]
+            vocab = Vocabulary.load(gen)
+        except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error) as exc:
+            raise IndexCorrupt(f"index files unreadable in {gen}: {exc}; reindex with `python -m bot index --force`") from None
+        same_words = previous is not None and previous.tokenizer.user_words == tuple(manifest["tokenizer"]["user_words"])
+        tokenizer = previous.tokenizer if same_words else Tokenizer(manifest["tokenizer"].get("user_words", []))
+        try:
+            index = cls(gen, manifest, segments, vocab, tokenizer)
+        except (ValueError, KeyError) as exc:
+            raise IndexCorrupt(f"index in {gen} is inconsistent ({exc}); reindex with `python -m bot index --force`") from None
+        if index.live_count != manifest["counts"]["passages"]:
+            raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
+        return index

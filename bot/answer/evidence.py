@@ -94,12 +94,12 @@ class Evidence:
         cut again at question time (a long one took ~10 ms on first sight)."""
         def union() -> frozenset:
             para = self.index.paragraph(passage)
-            if self.index.stale_cut[self.index.segment_of(passage.row)]:
+            if self.index.cut_is_stale(passage.row):
                 return self.text_keys(para.text)[0]  # stored before a user word was learnt: cut again
             rows = [passage.row]
             for step in (-1, 1):
                 r = passage.row + step
-                while 0 <= r < self.index.rows and self.index.live[r]:
+                while self.index.is_live(r):
                     other = self.index.passage(r)
                     if (other.doc_id, other.paragraph) != (passage.doc_id, passage.paragraph):
                         break

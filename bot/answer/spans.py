@@ -133,7 +133,7 @@ class Spans:
         rows = []
         for step in (-1, 1):
             r = row if step == 1 else row - 1
-            while 0 <= r < self.index.rows and abs(r - row) <= reach and self.index.live[r]:
+            while abs(r - row) <= reach and self.index.is_live(r):
                 if self.index.passage(r).doc_id != doc_id:
                     break
                 rows.append(r)
@@ -157,7 +157,7 @@ class Spans:
         """The live passage of the same document holding `offset` of a later paragraph (passages of one
         document are adjacent rows, in order), or None."""
         for row in range(passage.row + 1, min(self.index.rows, passage.row + 40)):
-            if not self.index.live[row]:
+            if not self.index.is_live(row):
                 return None
             p = self.index.passage(row)
             if p.doc_id != passage.doc_id or p.paragraph > paragraph:

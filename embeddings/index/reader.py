@@ -76,7 +76,7 @@ class Documents(Mapping):
         with self._lock:
             if self._where is None:
                 where = {}
-                for seg, ranges in self._index._doc_ranges():
+                for seg, ranges in self._index.doc_ranges():
                     rows = seg.store.document_rows()
                     live = np.zeros(len(rows), dtype=bool)
                     for a, b in ranges:
@@ -169,8 +169,17 @@ class Index:
     def __len__(self) -> int:
         return self.live_count
 
-    def _doc_ranges(self):
+    def doc_ranges(self) -> list[tuple[Segment, list]]:
+        """Each segment with the row ranges of its live documents (for listing documents without reading them)."""
         return [(s, self._live_doc_rows.get(s.name, [])) for s in self.segments]
+
+    def is_live(self, row: int) -> bool:
+        """A row of this generation whose passage is searched and shown (not deleted, not out of range)."""
+        return 0 <= row < self.rows and bool(self.live[row])
+
+    def cut_is_stale(self, row: int) -> bool:
+        """The row's segment was cut before the tokenizer learnt some of its user words: cut its text again."""
+        return self.stale_cut[self.segment_of(row)]
 
     def segment_of(self, row: int) -> int:
         if not 0 <= row < self.rows:

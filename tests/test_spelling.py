@@ -74,29 +74,30 @@ def test_a_common_word_beside_a_mistyped_name_does_not_hide_it_and_a_corpus_name
     assert repairs("金锺国结婚了吗", known, sounding, ["金", "锺", "国", "结婚", "了", "吗"]) == []
 
 
-def test_a_name_found_only_in_the_articles_a_test_writes_is_repaired_too(tmp_path):
+def engine_over(tmp_path, bodies: list[str]) -> Engine:
+    """An engine over articles the test writes, one per body."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    for i, body in enumerate(["莫莉花是湖南邵阳师专的教师，1989年因演讲被判处有期徒刑三年。",
-                              "莫莉花出狱后移居海外，继续写作，出版了回忆录。",
-                              "邵阳师专今年新建了图书馆，藏书超过五十万册。"]):
+    for i, body in enumerate(bodies):
         (seeds / f"{i}.txt").write_text(f"标题{i}\n2005-05-0{i + 1}\n{body}\n", encoding="utf-8")
     engine = Engine(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
     engine.ensure_index()
+    return engine
+
+
+def test_a_name_found_only_in_the_articles_a_test_writes_is_repaired_too(tmp_path):
+    engine = engine_over(tmp_path, ["莫莉花是湖南邵阳师专的教师，1989年因演讲被判处有期徒刑三年。",
+                                    "莫莉花出狱后移居海外，继续写作，出版了回忆录。",
+                                    "邵阳师专今年新建了图书馆，藏书超过五十万册。"])
     answer = engine.answer("莫丽花后来去了哪里？")
     assert answer.searched_for == ("莫莉花",)
     assert engine.answer("邵阳师专新建了什么？").searched_for == ()
 
 
 def test_a_name_jiebas_dictionary_tags_is_repaired_in_one_article_and_no_span_cuts_a_known_word(tmp_path):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for i, body in enumerate(["艺人吴宗宪昨晚在台北一家餐厅被打，头部缝了9针。",
-                              "中国市场的智能手机销量今年下降了百分之五。",
-                              "台北的餐厅今年新开了三百家。"]):
-        (seeds / f"{i}.txt").write_text(f"标题{i}\n2005-05-0{i + 1}\n{body}\n", encoding="utf-8")
-    engine = Engine(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
-    engine.ensure_index()
+    engine = engine_over(tmp_path, ["艺人吴宗宪昨晚在台北一家餐厅被打，头部缝了9针。",
+                                    "中国市场的智能手机销量今年下降了百分之五。",
+                                    "台北的餐厅今年新开了三百家。"])
     assert engine.loaded.index.tokenizer.is_name("吴宗宪") and not engine.loaded.index.tokenizer.is_name("餐厅")
     answer = engine.answer("吴宗显头部缝了几针？")  # one article only, and a word of jieba's dictionary
     right = engine.answer("吴宗宪头部缝了几针？")

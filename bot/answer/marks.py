@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+
+from bot.answer.features import _occurrences
 from embeddings.textnorm import normalize
 
 _NUMERAL = r"(?:\d[\d,.]*|[零一二三四五六七八九十百千两]+)"
@@ -28,7 +30,7 @@ def marks(text: str, qtype: str, question_norm: str, words: dict[str, float]) ->
     if len(folded) != len(text):
         return ()
     weights = {w: v for w, v in words.items() if len(w) > 1 and not w.startswith("#")}
-    found = [(at, at + len(w), w) for w in sorted(weights, key=len, reverse=True) for at in occurrences(w, folded)]
+    found = [(at, at + len(w), w) for w in sorted(weights, key=len, reverse=True) for at in _occurrences(w, folded)]
     pattern = SPANS.get(qtype)
     typed = [m.span() for m in pattern.finditer(folded)] if pattern else []
     typed = [(a, b) for a, b in typed if folded[a:b].strip() and folded[a:b] not in question_norm]
@@ -43,14 +45,6 @@ def marks(text: str, qtype: str, question_norm: str, words: dict[str, float]) ->
 
         return (max(typed, key=lambda s: (support(s), -s[0])),)
     return merged([(a, b) for a, b, _ in found])
-
-
-def occurrences(word: str, text: str) -> list[int]:
-    out, at = [], text.find(word)
-    while at >= 0:
-        out.append(at)
-        at = text.find(word, at + len(word))
-    return out
 
 
 def merged(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

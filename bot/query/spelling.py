@@ -107,21 +107,22 @@ class Speller:
         self.index = index
         self.max_words = max_words
         self._by_sound: dict[str, list[tuple[str, int]]] | None = None
+        self._names: frozenset[str] = frozenset()  # the tokenizer's names and the last parts of dotted ones
         self._lock = threading.Lock()
 
     def _table(self) -> dict[str, list[tuple[str, int]]]:
         with self._lock:
             if self._by_sound is None:
                 table = corpus_sounds(self.index, self.max_words)
-                for w in sorted(self._surnames()):  # jieba cuts a dotted name apart: no word of the vocabulary
+                names = self.index.tokenizer.names
+                # a name written with its given name ('克里斯·麦奎尔') is typed as the articles go on to call it
+                surnames = frozenset(w.rsplit("·", 1)[1] for w in names if "·" in w)
+                for w in sorted(surnames):  # jieba cuts a dotted name apart: no word of the vocabulary
                     if MIN_SPAN <= len(w) <= MAX_SPAN and _HAN_RUN.fullmatch(w) and w not in self.index.vocab:
                         table.setdefault(sound(w), []).append((w, 1))
+                self._names = names | surnames
                 self._by_sound = table
             return self._by_sound
-
-    def _surnames(self) -> frozenset[str]:
-        """The last parts of the corpus's dotted names ('麦奎尔' of '克里斯·麦奎尔'): names too."""
-        return frozenset(w.rsplit("·", 1)[1] for w in self.index.tokenizer.names if "·" in w)
 
     def prepare(self) -> None:
         self._table()
@@ -140,8 +141,7 @@ class Speller:
         see and the search can't recover."""
         table = self._table()
         tokenizer = self.index.tokenizer
-
-        names = tokenizer.names | self._surnames()
+        names = self._names
 
         def sounding(key: str) -> list[tuple[str, int, bool]]:
             # the corpus's own words (names, terms jieba's dictionary lacks), used in two documents or more

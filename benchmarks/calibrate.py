@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answer import CALIBRATION, FEATURES, SCORER_FEATURES  # noqa: E402
+from bot.answer import CALIBRATION, FEATURES, SCORER_FEATURES, never_abstaining  # noqa: E402
 from bot.evaluate import run_eval, tradeoff  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
@@ -97,8 +97,7 @@ def main() -> int:
 
     scorer = fit_scorer(args.file, args.encoder, args.drop)
     print("scorer:", json.dumps(scorer, ensure_ascii=False))
-    never_abstain = {"weights": {k: 0.0 for k in FEATURES}, "bias": 0.0, "threshold": -1.0, "scorer": scorer}
-    _, records, _, _ = run_eval(args.file, Settings(encoder=args.encoder), calibration=never_abstain)
+    _, records, _, _ = run_eval(args.file, Settings(encoder=args.encoder), calibration=never_abstaining({"scorer": scorer}))
     X = np.array([[float(r.features.get(k, 0.0)) for k in FEATURES] for r in records])
     y = np.array([0 if r.held_out else 1 for r in records])
     model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)

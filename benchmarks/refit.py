@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import write_section  # noqa: E402
-from bot.answer import FEATURES, Composer, load_calibration  # noqa: E402
+from bot.answer import FEATURES, load_calibration, never_abstaining  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.evaluate import run_eval  # noqa: E402
 from bot.readerset import CORPORA, STYLES, ReaderSet, load_reader_set, shows, write_corpus  # noqa: E402
@@ -45,11 +45,6 @@ class Row:
     fold: int = 0
 
 
-def never_abstain() -> dict:
-    return {**load_calibration(), "weights": {k: 0.0 for k in FEATURES}, "bias": 0.0, "threshold": -1.0,
-            "thresholds": {}}
-
-
 def vector(features: dict) -> tuple[float, ...]:
     return tuple(float(features.get(k, 0.0)) for k in FEATURES)
 
@@ -61,9 +56,7 @@ def reader_rows(settings: Settings) -> list[Row]:
         write_corpus(ReaderSet("all", CORPORA, ()), seeds, settings.seeds_dir, DATASETS)
         engine = Engine(replace(settings, seeds_dir=seeds, index_dir=Path(tmp) / "index"))
         engine.ensure_index()
-        loaded = engine.loaded
-        engine._slot.swap(replace(loaded, composer=Composer(loaded.index, never_abstain(),
-                                                            encoder=loaded.searcher.encoder)))
+        engine.use_calibration(never_abstaining(load_calibration()))
         for path in SETS:
             for q in load_reader_set(path).questions:
                 a = engine.answer(q.text)
@@ -74,7 +67,7 @@ def reader_rows(settings: Settings) -> list[Row]:
 
 
 def squad_rows(name: str, settings: Settings, limit: int | None) -> list[Row]:
-    _, records, _, _ = run_eval(DATASETS / f"{name}.json", settings, limit=limit, calibration=never_abstain())
+    _, records, _, _ = run_eval(DATASETS / f"{name}.json", settings, limit=limit, calibration=never_abstaining(load_calibration()))
     return [Row(vector(r.features), not r.held_out, r.quote1) for r in records]
 
 

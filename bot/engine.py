@@ -116,6 +116,12 @@ class Engine:
             self._load()
             return report
 
+    def use_calibration(self, calibration: dict) -> None:
+        """Answer the loaded generation with another abstention model (evaluation, re-fitting); the next load
+        goes back to bot/calibration.json."""
+        loaded = self.loaded
+        self._slot.swap(replace(loaded, composer=Composer(loaded.index, calibration, encoder=self.encoder)))
+
     def _load(self) -> None:
         previous = self.loaded.index if self.is_ready() else None  # its unchanged segments are reused as loaded
         index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import Composer
 from bot.datasets import Dataset, Question, load_squad, write_articles
 from bot.engine import Engine
 from bot.settings import Settings
@@ -74,8 +73,7 @@ def run_eval(path: Path, settings: Settings, encoder: Encoder | None = None, lim
         report = engine.ensure_index()
         build_s = time.perf_counter() - t0
         if calibration is not None:
-            loaded = engine.loaded
-            engine._slot.swap(replace(loaded, composer=Composer(loaded.index, calibration, encoder=loaded.searcher.encoder)))
+            engine.use_calibration(calibration)
         index = engine.loaded.index
         para_key = {}
         for p in index.passages:

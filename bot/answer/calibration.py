@@ -18,6 +18,12 @@ DEFAULT_CALIBRATION = {
 }
 
 
+def never_abstaining(calibration: dict) -> dict:
+    """The calibration with its abstention switched off (every question answered): for measuring what the best
+    quote would have been and what evidence it had."""
+    return {**calibration, "weights": {k: 0.0 for k in FEATURES}, "bias": 0.0, "threshold": -1.0, "thresholds": {}}
+
+
 def load_calibration(path: Path = CALIBRATION) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -63,7 +63,7 @@ def new_id() -> str:
 
 def candidates_of(answer: Answer, n: int = 5) -> list[dict]:
     return [{"doc": h.passage.doc_id, "paragraph": h.passage.paragraph, "score": round(float(h.score), 4),
-             "bm25": round(float(getattr(h, "bm25", 0.0)), 4), "dense": round(float(getattr(h, "dense", 0.0)), 4)}
+             "bm25": round(float(h.bm25), 4), "dense": round(float(h.dense), 4)}
             for h in answer.hits[:n]]
 
 

@@ -90,9 +90,9 @@ def citation(s: Source, question: str) -> str:
     return " · ".join(parts)
 
 
-def also_reported(s: Source) -> list[str]:
+def also_reported(s: Source, english: bool) -> str:
     """The other outlets that carried the quoted text (their titles when the outlet is not known), once each."""
-    return list(dict.fromkeys(c.outlet or c.title for c in s.corroborating))
+    return (", " if english else "、").join(dict.fromkeys(c.outlet or c.title for c in s.corroborating))
 
 
 def related_line(n: int, s: Source, question: str) -> str:
@@ -117,8 +117,7 @@ def answer_text(answer: Answer) -> str:
         label = quote_label(answer, quote)
         lines += ["", *([label] if label else []), f"「{quote.text}」", f"    — {citation(s, q)} [{n}]"]
         if s.corroborating:
-            sep = ", " if answer.script == "english" else "、"
-            lines.append(f"    {message('also_reported', q)}{sep.join(also_reported(s))}")
+            lines.append(f"    {message('also_reported', q)}{also_reported(s, answer.script == 'english')}")
     return "\n".join(lines)
 
 
@@ -151,9 +150,8 @@ def answer_html(answer: Answer, understood: str | None = None) -> list[str]:
     if answer.abstained:
         blocks = searched + [esc(note_text(answer, trad) or message("abstain", traditional=trad, english=en))]
         if answer.related:
-            unknown = message("date_unknown", traditional=trad, english=en)
             blocks.append(f"<i>{esc(message('related', traditional=trad, english=en))}</i>\n" + "\n".join(
-                f"{i}. {esc(s.title)} · {esc(s.date or unknown)}" for i, s in enumerate(answer.related, 1)))
+                esc(related_line(i, s, answer.question)) for i, s in enumerate(answer.related, 1)))
         return blocks
     blocks = searched + ([f"<i>{esc(note_text(answer, trad))}</i>"] if answer.note is not None else [])
     for quote in answer.quotes:
@@ -163,7 +161,6 @@ def answer_html(answer: Answer, understood: str | None = None) -> list[str]:
         lines = [f"<b>{esc(label)}</b>"] if label else []
         lines += [f"<blockquote>{marked(quote.text, quote.marks)}</blockquote>{source_line(n, s, trad, en)}"]
         if s.corroborating:
-            lines.append(esc(message("also_reported", traditional=trad, english=en)
-                             + (", " if en else "、").join(also_reported(s))))
+            lines.append(esc(message("also_reported", traditional=trad, english=en) + also_reported(s, en)))
         blocks.append("\n".join(lines))
     return blocks

@@ -12,7 +12,6 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.answer import Answer
-from bot.audit import FEEDBACK
 from bot.chat import ParagraphRef, addressed_question
 from bot.engine import QuestionError
 from bot.render import (answer_html, example, help_html, is_traditional, message, pack, paragraph_html,
@@ -48,17 +47,17 @@ def answer_buttons(answer: Answer, answer_id: str) -> list[list[tuple[str, str]]
     """One compact row of [1] [2] … opening each source's paragraph (the quote in bold; none where the quote is
     the whole paragraph and the title links to the article) or each related article; then 👍 👎 and 'wrong quote'."""
     trad = is_traditional(answer.question)
+    feedback = [("👍", f"f|{answer_id}|up"), ("👎", f"f|{answer_id}|down")]
     if answer.abstained:
         row = [(message("show_related", traditional=trad, n=i), ParagraphRef.make(s.doc_id, s.paragraph, s.passage).encode())
                for i, s in enumerate(answer.related, 1)]
-        return [row, [("👍", f"f|{answer_id}|up"), ("👎", f"f|{answer_id}|down")]]
+        return [row, feedback]
     row = []
     for i, s in enumerate(answer.sources, 1):
         quote = next(q for q in answer.quotes if answer.source_number(q) == i)
         if (quote.start, quote.end) != (0, len(s.passage)) or not s.url:  # without a link, it is how to open it
             row.append((f"[{i}]", ParagraphRef.make(s.doc_id, s.paragraph, s.passage, quote.start, quote.end).encode()))
-    return [row, [("👍", f"f|{answer_id}|up"), ("👎", f"f|{answer_id}|down"),
-                  (message("wrong_quote", traditional=trad), f"f|{answer_id}|wrong")]]
+    return [row, feedback + [(message("wrong_quote", traditional=trad), f"f|{answer_id}|wrong")]]
 
 
 def chat_key(update: Update) -> tuple:
@@ -174,7 +173,7 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     _, answer_id, kind = (query.data or "").split("|", 2)
     trad = prefers_traditional("", query.from_user.language_code)
-    counted = kind in FEEDBACK and service(context).audit.feedback(answer_id, kind)
+    counted = service(context).audit.feedback(answer_id, kind)  # False for an unknown kind or a forgotten answer
     await query.answer(message("thanks" if counted else "feedback_gone", traditional=trad))
 
 

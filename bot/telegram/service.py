@@ -11,13 +11,14 @@ from cachetools import TTLCache
 from telegram import Update
 
 from bot.answer import Answer
-from bot.audit import AuditLog, new_id
+from bot.answer.question import as_written
+from bot.audit import AuditLog
 from bot.chat import CorpusFacts, RateLimiter, Stats, example_questions, subjects
 from bot.engine import Engine, limit_threads
 from bot.followup import CONTEXT_CHATS, CONTEXT_SECONDS, Turn, topics_of, understood
 from bot.settings import Settings
 from embeddings.index import BuildReport
-from embeddings.textnorm import normalize, to_simplified
+from embeddings.textnorm import to_simplified
 from embeddings.tokens import prepare_tagging
 
 
@@ -74,7 +75,7 @@ class ChatService:
         answer, asked, topics, compute = await asyncio.get_running_loop().run_in_executor(self.answer_pool, work)
         seconds = time.perf_counter() - t0
         self.stats.record(seconds, answer.abstained, compute)
-        answer_id = self.audit.record(answer, chat_type, self.engine.loaded.index.generation, 1000 * seconds, new_id())
+        answer_id = self.audit.record(answer, chat_type, self.engine.loaded.index.generation, 1000 * seconds)
         if topics:
             self.turns[key] = Turn(asked or question, topics)
         return answer, answer_id, asked
@@ -105,9 +106,7 @@ class ChatService:
 
         def names_in(title: str) -> list[str]:  # as the title writes them ('H200'), in simplified script
             plain = to_simplified(title)
-            folded = normalize(plain)
-            return [plain[at:at + len(n)] if (at := folded.find(n)) >= 0 and len(folded) == len(plain) else n
-                    for n in subjects(tokenizer.tagged(plain), tokenizer.names.__contains__, df)]
+            return [as_written(plain, n) for n in subjects(tokenizer.tagged(plain), tokenizer.names.__contains__, df)]
 
         examples = []
         for q in example_questions(docs, names_in):

@@ -11,21 +11,19 @@ next to one phone screen (390 × 844 CSS pixels).
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.botapi import BotProcess, Emulator, User  # noqa: E402
+from tests.botapi import BotProcess, Emulator, Reply, User  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 TOKEN = "123456:AAE-screenshot_token_for_the_emulator_01"
@@ -93,42 +91,20 @@ def ensure_chromium() -> str:
     return shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def bot_messages(emulator: Emulator, chat_id: int, seen: set[int]) -> list[dict]:
-    data = emulator.post("/getUpdates", {"token": TOKEN, "chatId": chat_id})
-    out = []
-    for item in sorted(data.get("result") or [], key=lambda u: u["messageId"]):
-        if item["messageId"] in seen:
-            continue
-        seen.add(item["messageId"])
-        m = dict(item["message"])
-        if isinstance(m.get("reply_markup"), str):
-            m["reply_markup"] = json.loads(m["reply_markup"])
-        out.append(m)
-    return out
-
-
 def play(emulator: Emulator, scene: Scene) -> list[tuple[str, object]]:
-    """The conversation: ('user', text) and ('bot', message) in order."""
+    """The conversation: ('user', text) and ('bot', reply) in order."""
     user = User(emulator, TOKEN, user_id=scene.user_id, chat_type=scene.chat_type, language_code=scene.language)
-    seen: set[int] = set()
     out: list[tuple[str, object]] = []
     for turn in scene.turns:
         (user.command if turn.startswith("/") else user.say)(turn)
         out.append(("user", turn))
-        got: list[dict] = []
-        deadline = time.monotonic() + 90
-        while not got and time.monotonic() < deadline:
-            time.sleep(0.2)
-            got = bot_messages(emulator, user.chat_id, seen)
-        time.sleep(0.5)
-        got += bot_messages(emulator, user.chat_id, seen)
-        out += [("bot", m) for m in got]
+        out += [("bot", reply) for reply in user.replies(1, timeout=90, settle=0.5)]
     return out
 
 
-def bubble(m: dict) -> str:
-    body = f'<div class="msg bot">{m.get("text", "")}</div>'
-    markup = m.get("reply_markup") or {}
+def bubble(reply: Reply) -> str:
+    body = f'<div class="msg bot">{reply.html}</div>'
+    markup = reply.markup
     if markup.get("inline_keyboard"):
         rows = "".join('<div class="row">' + "".join(f"<span>{html.escape(b['text'])}</span>" for b in row) + "</div>"
                        for row in markup["inline_keyboard"])

@@ -123,6 +123,7 @@ class Reply:
     html: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
     message_id: int = 0
+    markup: dict = field(default_factory=dict)  # the reply_markup as sent (inline buttons or a reply keyboard)
 
     @property
     def text(self) -> str:
@@ -230,5 +231,5 @@ class User:
                 markup = json.loads(markup)
             buttons = [(b["text"], b.get("callback_data", "")) for row in (markup or {}).get("inline_keyboard", [])
                        for b in row]
-            out.append(Reply(m.get("text", ""), buttons, item["messageId"]))
+            out.append(Reply(m.get("text", ""), buttons, item["messageId"], markup or {}))
         return out

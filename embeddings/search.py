@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from embeddings.encoders import Encoder
-from embeddings.index import Index
+from embeddings.backend import Filters, SearchBackend
 from embeddings.passages import Passage
 from embeddings.textnorm import normalize
 
@@ -113,7 +113,7 @@ class _Stopped(Exception):
 class Searcher:
     """Answers retrieval queries against one loaded Index with one encoder."""
 
-    def __init__(self, index: Index, encoder: Encoder, weight: float = BM25_WEIGHT, candidates: int = CANDIDATES):
+    def __init__(self, index: SearchBackend, encoder: Encoder, weight: float = BM25_WEIGHT, candidates: int = CANDIDATES):
         if index.encoder_id != encoder.id:
             from embeddings.index import IndexMismatch
 
@@ -168,14 +168,15 @@ class Searcher:
             found = self._duplicates[key] = near_duplicate(self.shingles(p), self.shingles(q))
         return found
 
-    def bm25_scores(self, query: str) -> np.ndarray:
-        """One BM25 score per index row (deleted rows score 0)."""
-        return self.index.bm25_scores(self.index.tokenizer.query_tokens(query))
+    def bm25_scores(self, query: str, filters: Filters | None = None) -> np.ndarray:
+        """One BM25 score per index row (deleted rows, and rows the filters leave out, score 0)."""
+        return self.index.bm25_scores(self.index.tokenizer.query_tokens(query), filters)
 
-    def matching(self, query: str, pattern: re.Pattern, k: int, scan: int = 2_000) -> list[Hit]:
+    def matching(self, query: str, pattern: re.Pattern, k: int, scan: int = 2_000,
+                 filters: Filters | None = None) -> list[Hit]:
         """Up to k passages whose folded text `pattern` finds, best BM25 for `query` first, among the `scan`
         best: a phrase the tokens cannot hold (a date such as '1月23日' is four common tokens)."""
-        bm = self.bm25_scores(query)
+        bm = self.bm25_scores(query, filters)
         if not bm.size:
             return []
         order = np.argsort(-bm, kind="stable")[:scan]
@@ -193,31 +194,23 @@ class Searcher:
         return self.encoder.encode([query])[0]
 
     def search(self, query: str, k: int = 5, weight: float | None = None, dedupe: bool = True,
-               query_vector: np.ndarray | None = None, expansions: Sequence[tuple[str, float]] = ()) -> list[Hit]:
-        n = self.index.rows
+               query_vector: np.ndarray | None = None, expansions: Sequence[tuple[str, float]] = (),
+               filters: Filters | None = None) -> list[Hit]:
         if len(self.index) == 0 or not query.strip():
             return []
         weight = self.weight if weight is None else weight
         tokens = self.index.tokenizer.query_tokens(query)
         qv = np.asarray(self.query_vector(query) if query_vector is None else query_vector, dtype=np.float32)
-        kc = min(self.candidates, n)
-        near, near_cos = (x.tolist() for x in self.index.dense_scored(qv, kc))
-        lex_rows, lex_scores, near_scores = self.index.bm25_top(tokens, kc, also=near, expansions=expansions)
-        lexical = dict(zip(near, near_scores.tolist()))
-        lexical.update(zip(lex_rows.tolist(), lex_scores.tolist()))
-        cands = sorted(lexical)
-        if not cands:
+        found = self.index.search(tokens, qv, self.candidates, expansions=expansions, filters=filters)
+        if not found.rows:
             return []
-        # The dense candidates' similarities came with them; only the lexical ones' vectors are read.
-        cos_of = dict(zip(near, near_cos))
-        unseen = [r for r in cands if r not in cos_of]
-        if unseen:
-            cos_of.update(zip(unseen, (self.index.vectors(unseen) @ qv).tolist()))
-        cos = np.asarray([cos_of[r] for r in cands], dtype=np.float32)
-        cand_bm = np.asarray([lexical[r] for r in cands], dtype=np.float32)
+        cands, cand_bm, cos = list(found.rows), found.bm25, found.dense
         fused = fuse(cand_bm, cos, weight)
         top = float(cand_bm.max()) if cand_bm.size else 0.0
         order = rank(cands, fused)
+        # Every hit read (k of them and their folded near-duplicates) comes from the best few; a remote backend
+        # reads those in one request rather than one at a time.
+        self.index.prefetch([cands[pos] for pos in order[:2 * k + 6]])
         hits: list[Hit] = []
         dupes: list[list[Passage]] = []
         for pos in order:

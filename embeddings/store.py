@@ -115,6 +115,10 @@ class Store:
         """(row, id, path) of every document."""
         return self._query("SELECT row, id, path FROM documents ORDER BY row")
 
+    def passage_documents(self) -> list[int]:
+        """The document row of every passage, in passage order."""
+        return [doc for (doc,) in self._query("SELECT doc FROM passages ORDER BY row")]
+
     def passage(self, row: int, global_row: int) -> tuple[Passage, int]:
         """The passage at `row` (numbered `global_row` in the index) and its document's row."""
         found = self._query('SELECT id, doc, para, start, "end", sents FROM passages WHERE row = ?', (row,))

@@ -182,14 +182,10 @@ class Candidates:
             if self.encoder is None:
                 return [0.0] * len(raw)
             query_vector = self.encoder.encode([question])[0]
-        at: dict[int, int] = {}  # passage row → where its sentences' vectors start in `stacked`
-        blocks, n = [], 0
-        for _, hit, *_ in raw:
-            row = hit.passage.row
-            if row not in at:
-                at[row] = n
-                blocks.append(self.index.sentence_vectors(row))
-                n += len(blocks[-1])
+        rows = list(dict.fromkeys(hit.passage.row for _, hit, *_ in raw))
+        blocks = self.index.sentence_vectors(rows)  # one read for all of them (one request, from a server)
+        starts = np.cumsum([0, *[len(b) for b in blocks]]).tolist()
+        at = dict(zip(rows, starts))  # passage row → where its sentences' vectors start in `stacked`
         stacked = np.concatenate(blocks)
         first = np.asarray([at[hit.passage.row] + i for _, hit, _, _, _, _, i in raw], dtype=np.int64)
         pair = np.asarray([x[4] for x in raw], dtype=bool)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import bm25
+from embeddings.backend import Candidates, Filters
 from embeddings.documents import Document, Paragraph
 from embeddings.passages import Passage
 from embeddings.store import Store
@@ -157,6 +158,7 @@ class Index:
         self.documents = Documents(self)
         self._cache: dict[int, tuple[Passage, int]] = {}
         self._cache_lock = threading.Lock()
+        self._row_docs: tuple[np.ndarray, np.ndarray] | None = None  # outlet and day per row, for filters
 
     @property
     def encoder_id(self) -> str:
@@ -230,9 +232,10 @@ class Index:
         live would get a negative weight."""
         return bm25.idf(self.df(term_ids).astype(np.float64), self.rows)
 
-    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 of every row for the query tokens (0 for deleted rows): reads every posting of every
-        token, so questions use bm25_top; this is for evaluation and as its reference."""
+    def bm25_scores(self, tokens: list[str], filters: Filters | None = None) -> np.ndarray:
+        """BM25 of every row for the query tokens (0 for deleted rows and those the filters leave out): reads
+        every posting of every token, so questions use search; this is for phrase scans, evaluation and as
+        search's reference."""
         out = np.zeros(self.rows, dtype=np.float32)
         ids = self._known_ids(tokens)
         if not len(ids) or not self.live_count:
@@ -241,6 +244,8 @@ class Index:
         for k, seg in enumerate(self.segments):
             bm25.add_scores(out[self.starts[k]:self.starts[k + 1]], seg.postings, ids, weights, self.avgdl)
         out[self.dead_rows] = 0.0
+        if filters:
+            out[~self.admitted(filters)] = 0.0
         return out
 
     def _known_ids(self, tokens: list[str]) -> np.ndarray:
@@ -268,12 +273,70 @@ class Index:
         return ids[order], np.concatenate([weights, self.idf(more) * np.asarray([extra[i] for i in more.tolist()])])[order]
 
     def bm25_top(self, tokens: list[str], k: int, also: Sequence[int] = (),
-                 expansions: Sequence[tuple[str, float]] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The k live rows with the highest BM25 score above 0 (best first, ties to the lower row), their
-        scores, and the scores of the rows `also` (0 for deleted rows); `expansions` are (token, factor)."""
+                 expansions: Sequence[tuple[str, float]] = (), allowed: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The k allowed rows (default: live) with the highest BM25 score above 0 (best first, ties to the
+        lower row), their scores, and the scores of the rows `also` (0 for the others); `expansions` are
+        (token, factor)."""
         ids, weights = self._query_terms(tokens, expansions)
-        return bm25.top_k([s.postings for s in self.segments], self.starts, ids, weights, self.avgdl, k, self.live,
-                          np.asarray(also, dtype=np.int64))
+        return bm25.top_k([s.postings for s in self.segments], self.starts, ids, weights, self.avgdl, k,
+                          self.live if allowed is None else allowed, np.asarray(also, dtype=np.int64))
+
+    def search(self, tokens: list[str], vector: np.ndarray, k: int, expansions: Sequence[tuple[str, float]] = (),
+               filters: Filters | None = None) -> Candidates:
+        """The best k rows by the dense vectors and the best k by BM25, each scored both ways (see Candidates)."""
+        qv = np.asarray(vector, dtype=np.float32)
+        k = min(k, self.rows)
+        allowed = self.admitted(filters) if filters else None
+        if allowed is None:
+            near, near_cos = (x.tolist() for x in self.dense_scored(qv, k))
+        else:
+            near, near_cos = (x.tolist() for x in self._dense_among(qv, np.flatnonzero(allowed), k))
+        lex_rows, lex_scores, near_scores = self.bm25_top(tokens, k, also=near, expansions=expansions, allowed=allowed)
+        lexical = dict(zip(near, near_scores.tolist()))
+        lexical.update(zip(lex_rows.tolist(), lex_scores.tolist()))
+        rows = sorted(lexical)
+        if not rows:
+            return Candidates.none()
+        # The dense candidates' similarities came with them; only the lexical ones' vectors are read.
+        cos_of = dict(zip(near, near_cos))
+        unseen = [r for r in rows if r not in cos_of]
+        if unseen:
+            cos_of.update(zip(unseen, (self.vectors(unseen) @ qv).tolist()))
+        return Candidates(tuple(rows), np.asarray([lexical[r] for r in rows], dtype=np.float32),
+                          np.asarray([cos_of[r] for r in rows], dtype=np.float32))
+
+    def prefetch(self, rows: Sequence[int]) -> None:
+        """Nothing to do: passages are read from local files as they are needed."""
+
+    def _dense_among(self, qv: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k of `rows` nearest the query, exactly: a filter's rows are few enough to read their vectors."""
+        if not len(rows):
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        scores = np.concatenate([self.vectors(rows[a:a + 8192]) @ qv for a in range(0, len(rows), 8192)])
+        order = np.lexsort((rows, -scores))[:k]
+        return rows[order], scores[order].astype(np.float64)
+
+    def admitted(self, filters: Filters) -> np.ndarray:
+        """Live rows whose document the filters admit."""
+        with self._cache_lock:
+            if self._row_docs is None:
+                docs = []
+                for seg in self.segments:
+                    by_row = [seg.store.document(r) for r, _, _ in seg.store.document_rows()]
+                    docs += [(by_row[d].source or "", (by_row[d].date or "")[:10]) for d in seg.store.passage_documents()]
+                self._row_docs = (np.asarray([o for o, _ in docs], dtype=object), np.asarray([d for _, d in docs]))
+        outlets, dates = self._row_docs
+        keep = self.live.copy()
+        if filters.outlets:
+            keep &= np.isin(outlets, list(filters.outlets))
+        if filters.since or filters.until:
+            keep &= dates != ""
+            if filters.since:
+                keep &= dates >= filters.since[:10]
+            if filters.until:
+                keep &= dates <= filters.until[:10]
+        return keep
 
     def dense_search(self, query_vector: np.ndarray, k: int) -> list[int]:
         """Rows of the k live passages nearest the query, best first: each segment's FAISS index
@@ -315,11 +378,14 @@ class Index:
             out[sel] = self.segments[k].vectors.take(rows[sel] - self.starts[k])
         return out
 
-    def sentence_vectors(self, row: int) -> np.ndarray:
-        """The vectors of the passage's sentences, in order (float32)."""
-        seg, local = self.locate(row)
-        return np.asarray(seg.sentence_vectors.slice(*seg.sentence_ptr.slice(local, local + 2).tolist()),
-                          dtype=np.float32)
+    def sentence_vectors(self, rows: Sequence[int]) -> list[np.ndarray]:
+        """The vectors of each passage's sentences, in order (float32)."""
+        out = []
+        for row in rows:
+            seg, local = self.locate(int(row))
+            out.append(np.asarray(seg.sentence_vectors.slice(*seg.sentence_ptr.slice(local, local + 2).tolist()),
+                                  dtype=np.float32))
+        return out
 
     def sentences_token_ids(self, row: int) -> list[np.ndarray]:
         """Token ids of each sentence of the passage, read in one slice."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -20,6 +21,13 @@ def add_corpus_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=Path, help="folder of seed documents (default: seeds/)")
     p.add_argument("--index", type=Path, help="index folder (default: .index/)")
     p.add_argument("--encoder", help="'use' (default, offline), 'st:MODEL_NAME_OR_PATH' or 'hash:DIM'")
+    p.add_argument("--backend", choices=("local", "qdrant"),
+                   help="where the index is searched: 'local' (default: files in --index) or 'qdrant' (a collection "
+                        "version behind an alias; --index is then the builder's working copy)")
+    p.add_argument("--qdrant-url", help="Qdrant server URL, e.g. http://qdrant:6333 (with --backend qdrant)")
+    p.add_argument("--qdrant-path", type=Path,
+                   help="folder for qdrant-client's local mode, no server, one process (with --backend qdrant)")
+    p.add_argument("--qdrant-collection", help="alias the replicas answer from (default: quotebot)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     p.add_argument("--batch", type=Path, help="file with one question per line (prints one JSON object per line)")
+    p.add_argument("--outlet", action="append", help="quote only this outlet (as citations name it); repeatable")
+    p.add_argument("--since", help="quote only articles dated on or after this day (YYYY-MM-DD)")
+    p.add_argument("--until", help="quote only articles dated on or before this day (YYYY-MM-DD)")
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("serve", help="run the Telegram bot (long polling, or a webhook with --webhook-url)")
@@ -68,10 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    import json
-
-    from bot.engine import Engine, QuestionError
-    from bot.render import answer_json, answer_text, message
+    from bot.engine import Engine
 
     if args.batch is None and not args.question:
         raise ConfigError("give a question, or --batch FILE with one question per line")
@@ -79,7 +87,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"batch file not found: {args.batch}")
     if not settings.seeds_dir.is_dir():
         raise ConfigError(f"seeds folder not found: {settings.seeds_dir}")
-    engine = Engine(settings)
+    filters = ask_filters(args)
+    with Engine(settings) as engine:
+        return _ask_all(engine, args, settings, filters)
+
+
+def _ask_all(engine, args: argparse.Namespace, settings: Settings, filters) -> int:
+    from bot.engine import QuestionError
+    from bot.render import answer_json, answer_text, message
+
     report = engine.ensure_index()
     if report is not None:
         print(f"indexed {settings.seeds_dir}: {report.summary()}", file=sys.stderr)
@@ -92,7 +108,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     status = 0
     for q in questions:
         try:
-            answer = engine.ask(q)
+            answer = engine.ask(q, filters)
         except QuestionError as exc:
             status = 1
             if as_json:
@@ -106,6 +122,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(answer_text(answer))
     return status if len(questions) == 1 else 0
+
+
+def ask_filters(args: argparse.Namespace):
+    from embeddings.backend import Filters
+
+    for name in ("since", "until"):
+        value = getattr(args, name)
+        if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ConfigError(f"--{name} must be a day as YYYY-MM-DD, not {value!r}")
+    filters = Filters(tuple(args.outlet or ()), args.since, args.until)
+    return filters or None
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -173,13 +200,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_index(settings: Settings, force: bool = False):
+def run_index(settings: Settings, force: bool = False, engine=None):
+    """Build the index; with Qdrant, through `engine` (one client for the whole command), then publish it."""
     from bot.engine import step_hook
     from embeddings.encoders import make_encoder
     from embeddings.index import build_index
 
     if not settings.seeds_dir.is_dir():
         raise ConfigError(f"seeds folder not found: {settings.seeds_dir}")
+    if engine is not None:
+        report = engine.reindex(force=force, progress=sys.stderr.isatty())
+        print(f"published to Qdrant: {engine.loaded.index.generation} as {settings.qdrant_collection}", file=sys.stderr)
+        return report
     encoder = make_encoder(settings.encoder, threads=settings.threads)
     return build_index(settings.seeds_dir, settings.index_dir, encoder, max_bytes=settings.max_file_bytes,
                        progress=sys.stderr.isatty(), on_step=step_hook(settings), force=force)
@@ -198,12 +230,28 @@ def print_report(report) -> None:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    print_report(run_index(settings, force=args.force))
+    engine = None
+    if settings.backend == "qdrant":
+        from bot.engine import Engine
+
+        engine = Engine(settings)
+    try:
+        return _index(args, settings, engine)
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+def _index(args: argparse.Namespace, settings: Settings, engine) -> int:
+    print_report(run_index(settings, force=args.force, engine=engine))
     if not args.watch:
         return 0
     from watchfiles import watch
 
     from embeddings.index import seeds_changed
+
+    def outdated() -> bool:
+        return engine.seeds_changed() if engine is not None else seeds_changed(settings.seeds_dir, settings.index_dir)
 
     # watchfiles batches events until the folder has been quiet for `debounce` ms. The watcher
     # only exists from the first yield on, so a change made before that is caught by comparing
@@ -211,12 +259,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     announced = False
     for changes in watch(settings.seeds_dir, debounce=1500, step=200, yield_on_timeout=True, rust_timeout=1000):
         if not announced:
-            if seeds_changed(settings.seeds_dir, settings.index_dir):
-                print_report(run_index(settings))
+            if outdated():
+                print_report(run_index(settings, engine=engine))
             print(f"watching {settings.seeds_dir} (Ctrl-C to stop)", flush=True)
             announced = True
         elif changes:
-            print_report(run_index(settings))
+            print_report(run_index(settings, engine=engine))
     return 0
 
 
@@ -281,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("embeddings.documents").setLevel(logging.ERROR)
     try:
         flags = {"seeds_dir": getattr(args, "seeds", None), "index_dir": getattr(args, "index", None),
-                 "encoder": getattr(args, "encoder", None)}
+                 "encoder": getattr(args, "encoder", None), "backend": getattr(args, "backend", None),
+                 "qdrant_url": getattr(args, "qdrant_url", None), "qdrant_path": getattr(args, "qdrant_path", None),
+                 "qdrant_collection": getattr(args, "qdrant_collection", None)}
         settings = Settings.from_env(**flags)
         return args.run(args, settings)
     except (ConfigError, IndexFailure, EncoderError) as exc:

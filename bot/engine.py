@@ -17,6 +17,7 @@ from bot.query.spelling import Speller, repaired
 from bot.query.synonyms import Thesaurus, synonyms_of
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
+from embeddings.backend import Filters, SearchBackend
 from embeddings.index import BuildReport, Index, build_index, seeds_changed
 from embeddings.search import Hit, Searcher, SearcherSlot
 from embeddings.textnorm import normalize, strip_controls
@@ -73,7 +74,7 @@ class Loaded:
     translator: Translator
 
     @property
-    def index(self) -> Index:
+    def index(self) -> SearchBackend:
         return self.searcher.index
 
 
@@ -87,6 +88,28 @@ class Engine:
         self._warmer: Warmer | None = None
         self._dictionary = Dictionary()  # CC-CEDICT, read on the first English question, for every generation
         self._thesaurus = Thesaurus()  # 同义词词林 and the news synonyms, read on the first question
+        self._qdrant = None  # the client, opened on first use (the qdrant backend only)
+
+    @property
+    def qdrant(self):
+        if self._qdrant is None:
+            from embeddings.qdrant import connect
+
+            s = self.settings
+            self._qdrant = connect(s.qdrant_url, s.qdrant_path, s.qdrant_api_key)
+        return self._qdrant
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the Qdrant client (local mode holds its folder's lock until then)."""
+        if self._qdrant is not None:
+            self._qdrant.close()
+            self._qdrant = None
 
     @property
     def loaded(self) -> Loaded:
@@ -102,19 +125,57 @@ class Engine:
     def ensure_index(self, build: bool = True) -> BuildReport | None:
         """Build the index if the seeds changed since it was built (or there is none), then load it."""
         report = None
-        if build and seeds_changed(self.settings.seeds_dir, self.settings.index_dir):
+        if build and self.seeds_changed():
             report = self.reindex()
         elif not self.is_ready():
             self._load()
         return report
 
-    def reindex(self) -> BuildReport:
-        """Reindex what changed, then swap the new generation in; questions keep being answered meanwhile."""
+    def seeds_changed(self) -> bool:
+        """The seeds differ from what the index (or, with Qdrant, the published version) was built from."""
+        if self.settings.backend == "qdrant":
+            from embeddings.qdrant import seeds_changed as published_differs
+
+            return published_differs(self.settings.seeds_dir, self.qdrant, self.settings.qdrant_collection)
+        return seeds_changed(self.settings.seeds_dir, self.settings.index_dir)
+
+    def reindex(self, force: bool = False, progress: bool = False) -> BuildReport:
+        """Reindex what changed, then swap the new generation in; questions keep being answered meanwhile.
+
+        With Qdrant, the generation is built in index_dir (the builder's working copy, which keeps the
+        next reindex incremental), then published as a new collection version under the replicas' lease."""
+        s = self.settings
         with self._build_lock:
-            report = build_index(self.settings.seeds_dir, self.settings.index_dir, self.encoder,
-                                 max_bytes=self.settings.max_file_bytes, on_step=step_hook(self.settings))
+            if s.backend != "qdrant":
+                report = self._build(force, progress)
+            else:
+                from embeddings.qdrant import lease, publish
+
+                with lease(self.qdrant, s.qdrant_collection):
+                    report = self._build(force, progress)
+                    if force or self.seeds_changed():
+                        publish(Index.load(s.index_dir, self.encoder.id), self.qdrant, s.qdrant_collection,
+                                step=step_hook(s) or (lambda name: None))
             self._load()
             return report
+
+    def _build(self, force: bool, progress: bool) -> BuildReport:
+        s = self.settings
+        return build_index(s.seeds_dir, s.index_dir, self.encoder, max_bytes=s.max_file_bytes, progress=progress,
+                           on_step=step_hook(s), force=force)
+
+    def refresh(self) -> bool:
+        """A Qdrant replica's look at the alias: load the version another replica published, if there is
+        one. True when a new version was loaded."""
+        if self.settings.backend != "qdrant" or not self.is_ready():
+            return False
+        from embeddings.qdrant import current_version
+
+        with self._build_lock:
+            if current_version(self.qdrant, self.settings.qdrant_collection) == self.loaded.index.collection:
+                return False
+            self._load()
+            return True
 
     def use_calibration(self, calibration: dict) -> None:
         """Answer the loaded generation with another abstention model (evaluation, re-fitting); the next load
@@ -124,7 +185,12 @@ class Engine:
 
     def _load(self) -> None:
         previous = self.loaded.index if self.is_ready() else None  # its unchanged segments are reused as loaded
-        index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)
+        if self.settings.backend == "qdrant":
+            from embeddings.qdrant import QdrantIndex
+
+            index = QdrantIndex.load(self.qdrant, self.settings.qdrant_collection, self.encoder.id, previous=previous)
+        else:
+            index = Index.load(self.settings.index_dir, self.encoder.id, previous=previous)
         speller = Speller(index)
         self._slot.swap(Loaded(Searcher(index, self.encoder), Composer(index, encoder=self.encoder), speller,
                                Translator(index, self._dictionary, speller)))
@@ -154,33 +220,34 @@ class Engine:
             raise QuestionError(f"question longer than {self.settings.max_question_chars} characters", "too_long")
         return q
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, filters: Filters | None = None) -> Answer:
         """The one answering path (CLI, chat, eval, benchmarks): retrieve, then compose the question's answer
-        form; a question that asks two things ('哪天去世的？活了多少岁？') is answered part by part."""
+        form; a question that asks two things ('哪天去世的？活了多少岁？') is answered part by part. `filters`
+        keep the search to some outlets or dates."""
         q = self.check_question(question)
         loaded = self.loaded  # one generation for the whole question, even if a swap happens meanwhile
         parts = sub_questions(q)
         if len(parts) > 1:
-            answers = [self._answer(loaded, part) for part in parts]
+            answers = [self._answer(loaded, part, filters) for part in parts]
             searched = tuple(dict.fromkeys(w for a in answers for w in a.searched_for))
             return replace(loaded.composer.merged(q, answers), searched_for=searched)
-        return self._answer(loaded, q)
+        return self._answer(loaded, q, filters)
 
-    def _answer(self, loaded: Loaded, typed: str) -> Answer:
+    def _answer(self, loaded: Loaded, typed: str, filters: Filters | None) -> Answer:
         if is_english(typed):  # read as Chinese with the dictionary's words; the bot answers in English
             translation = loaded.translator.translate(typed)
-            answer = self._search_and_compose(loaded, translation.question)
+            answer = self._search_and_compose(loaded, translation.question, filters)
             return replace(answer, question=typed, script="english", searched_for=translation.terms)
         # A name the corpus lacks but that sounds like one of its names is a pinyin slip: search for the name.
         fixes = loaded.speller.repairs(normalize(typed))
         q = repaired(normalize(typed), fixes) if fixes else typed
-        answer = self._search_and_compose(loaded, q)
+        answer = self._search_and_compose(loaded, q, filters)
         if not fixes:
             return answer
         return replace(answer, question=typed, script=analyse(typed).script,
                        searched_for=tuple(dict.fromkeys(f.word for f in fixes)))
 
-    def _search_and_compose(self, loaded: Loaded, q: str) -> Answer:
+    def _search_and_compose(self, loaded: Loaded, q: str, filters: Filters | None = None) -> Answer:
         qv = loaded.searcher.query_vector(q)
         asked = analyse(q)
         words = list(loaded.composer.question_terms(q)[1])
@@ -188,17 +255,18 @@ class Engine:
         expansions = [(w, SYNONYM_WEIGHT) for syns in synonyms.values() for w in syns]
         # A lookup's answer sits in the few best passages; a reason, a list or a story's states are spread wider.
         hits = loaded.searcher.search(q, k=RETRIEVE_K if asked.kind == "fact" else FORM_K, query_vector=qv,
-                                      expansions=expansions)
+                                      expansions=expansions, filters=filters)
         extra = state_query(asked, words)
         if extra:  # a status or timeline question: each state's reports, whatever verb the reader used
-            hits += unseen(hits, [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K)
+            hits += unseen(hits, [h for h in loaded.searcher.search(extra, k=STATE_SEARCH_K, filters=filters)
                                   if holds_names(asked, normalize(h.passage.text))])
         if asked.kind in ("status", "timeline") and asked.entities:  # the newest reports of its state, however worded
-            reports = loaded.searcher.matching(extra, report_pattern(asked), STATE_SEARCH_K)
+            reports = loaded.searcher.matching(extra, report_pattern(asked), STATE_SEARCH_K, filters=filters)
             reports.sort(key=lambda h: (loaded.index.document(h.passage).date or "", h.score), reverse=True)
             hits += unseen(hits, reports, NEWEST_K)
         if asked.kind == "event" and asked.date:  # what the articles report of that day, whatever else was asked
-            hits += unseen(hits, loaded.searcher.matching(asked.date, date_pattern(asked.date), STATE_K + len(hits)))
+            hits += unseen(hits, loaded.searcher.matching(asked.date, date_pattern(asked.date), STATE_K + len(hits),
+                                                          filters=filters))
         return loaded.composer.compose(q, hits, qv, asked, synonyms)
 
     def _synonyms(self, loaded: Loaded, words: list[str]) -> dict[str, tuple[str, ...]]:
@@ -224,7 +292,8 @@ def warm_up(loaded: Loaded, budget: int, stop: threading.Event | None = None) ->
     (hottest first, up to `budget` bytes) and, for a small index, derive on every passage what a
     first question would (stopping at half of any cache's limit, so none is emptied by it and
     questions keep room). Returns what was done."""
-    files, size = warm(files_by_heat(loaded.index), budget, stop)
+    # Files only for the local backend: Qdrant keeps its own.
+    files, size = warm(files_by_heat(loaded.index), budget, stop) if isinstance(loaded.index, Index) else (0, 0)
     prepared = 0
     if loaded.index.live_count <= PREPARE_ROWS:
         rows = np.flatnonzero(loaded.index.live).tolist()

@@ -68,7 +68,10 @@ def run_eval(path: Path, settings: Settings, encoder: Encoder | None = None, lim
     with tempfile.TemporaryDirectory(prefix="quotebot-eval-") as tmp:
         seeds, index_dir = Path(tmp) / "seeds", Path(tmp) / "index"
         indexed = set(write_articles(ds, seeds, which="even"))
-        engine = Engine(replace(settings, seeds_dir=seeds, index_dir=index_dir), encoder=encoder)
+        settings = replace(settings, seeds_dir=seeds, index_dir=index_dir)
+        if settings.backend == "qdrant" and not settings.qdrant_url:  # local mode: a fresh folder per run
+            settings = replace(settings, qdrant_path=Path(tmp) / "qdrant")
+        engine = Engine(settings, encoder=encoder)
         t0 = time.perf_counter()
         report = engine.ensure_index()
         build_s = time.perf_counter() - t0
@@ -114,6 +117,7 @@ def run_eval(path: Path, settings: Settings, encoder: Encoder | None = None, lim
                 latency_ms=latency, features={k: v for k, v in answer.features.items() if k != "alternatives"},
                 verbatim=verbatim, quotes=tuple(quotes),
             ))
+        engine.close()
     return ds, records, build_s, report.passages if report else len(index)
 
 

@@ -29,6 +29,17 @@ class Settings:
     threads: int = 1
     warm_mb: int | None = None  # page cache to fill with the index when serving; None: half of what is free
     debug_pause: float = 0.0  # fault-injection tests: pause after each index build step
+    backend: str = "local"  # where the index is searched: "local" (files in index_dir) or "qdrant"
+    qdrant_url: str | None = None  # a Qdrant server (or cluster) by URL
+    qdrant_path: Path | None = None  # qdrant-client's local mode in this folder (one process; tests, trials)
+    qdrant_collection: str = "quotebot"  # the alias replicas answer from
+    qdrant_api_key: str | None = field(default=None, repr=False)
+    poll_seconds: float = 5.0  # how often a Qdrant replica looks for a version another one published
+    state_dir: Path | None = None  # audit log and rate limits; replicas on one host share it (default: index_dir)
+
+    @property
+    def state_folder(self) -> Path:
+        return self.state_dir or self.index_dir
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> "Settings":
@@ -57,10 +68,46 @@ class Settings:
             values["warm_mb"] = _whole("QUOTEBOT_WARM_MB", env["QUOTEBOT_WARM_MB"])
         if env.get("QUOTEBOT_DEBUG_PAUSE"):
             values["debug_pause"] = float(env["QUOTEBOT_DEBUG_PAUSE"])
+        if env.get("QUOTEBOT_BACKEND"):
+            values["backend"] = env["QUOTEBOT_BACKEND"].strip()
+        if env.get("QUOTEBOT_QDRANT_URL"):
+            values["qdrant_url"] = env["QUOTEBOT_QDRANT_URL"].strip()
+        if env.get("QUOTEBOT_QDRANT_PATH"):
+            values["qdrant_path"] = Path(env["QUOTEBOT_QDRANT_PATH"])
+        if env.get("QUOTEBOT_QDRANT_COLLECTION"):
+            values["qdrant_collection"] = env["QUOTEBOT_QDRANT_COLLECTION"].strip()
+        if env.get("QDRANT_API_KEY"):
+            values["qdrant_api_key"] = env["QDRANT_API_KEY"].strip()
+        if env.get("QUOTEBOT_POLL_SECONDS"):
+            values["poll_seconds"] = _seconds("QUOTEBOT_POLL_SECONDS", env["QUOTEBOT_POLL_SECONDS"])
+        if env.get("QUOTEBOT_STATE"):
+            values["state_dir"] = Path(env["QUOTEBOT_STATE"])
         for key, value in flags.items():
             if value is not None:
-                values[key] = Path(value) if key in {"seeds_dir", "index_dir"} else value
-        return replace(cls(), **values)
+                values[key] = Path(value) if key in {"seeds_dir", "index_dir", "qdrant_path", "state_dir"} else value
+        settings = replace(cls(), **values)
+        if settings.backend not in BACKENDS:
+            raise ConfigError(f"the backend must be one of {', '.join(BACKENDS)}, not {settings.backend!r}")
+        if settings.backend == "qdrant" and not (settings.qdrant_url or settings.qdrant_path):
+            raise ConfigError("the qdrant backend needs --qdrant-url URL (QUOTEBOT_QDRANT_URL) or "
+                              "--qdrant-path FOLDER (QUOTEBOT_QDRANT_PATH, qdrant-client's local mode)")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", settings.qdrant_collection) or "--" in settings.qdrant_collection:
+            raise ConfigError(f"the Qdrant collection name must be 1-64 letters, digits, '-' or '_' (no '--'), "
+                              f"not {settings.qdrant_collection!r}")
+        return settings
+
+
+BACKENDS = ("local", "qdrant")
+
+
+def _seconds(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(f"{name} must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def parse_admins(text: str) -> frozenset[int]:

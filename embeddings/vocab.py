@@ -148,6 +148,26 @@ class Vocabulary:
         self._table: dict[str, int] | None = None  # every term, once prepared (a small index)
 
     @classmethod
+    def from_words(cls, words: Sequence[str]) -> "Vocabulary":
+        """The vocabulary whose term k is words[k] (as `all_words` lists it)."""
+        long: dict[str, int] = {}
+        short_w, short_i = [], []
+        for i, w in enumerate(words):
+            b = w.encode("utf-8")
+            if len(b) > WIDTH or b.endswith(b"\0"):
+                long[w] = i
+            else:
+                short_w.append(b)
+                short_i.append(i)
+        arr = np.array(short_w, dtype=f"S{WIDTH}")
+        order = np.argsort(arr, kind="stable")
+        return cls(arr[order], np.array(short_i, dtype=np.int32)[order], [], long, len(words))
+
+    def all_words(self) -> list[str]:
+        """Every term, by id."""
+        return self.words(range(len(self)))
+
+    @classmethod
     def empty(cls) -> "Vocabulary":
         return cls(np.zeros(0, dtype=f"S{WIDTH}"), np.zeros(0, dtype=np.int32), [], {}, 0)
 

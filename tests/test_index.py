@@ -12,6 +12,7 @@ import pytest
 
 from embeddings.encoders import EncoderError, HashingEncoder, make_encoder
 from embeddings.index import Index, IndexMismatch, IndexMissing, build_index, current_generation
+from embeddings.index.manifest import EncoderInfo
 from embeddings.passages import document_passages
 from embeddings.search import Searcher, fuse, near_duplicate, rank, shingles
 from embeddings.documents import load_corpus
@@ -39,9 +40,9 @@ def test_build_indexes_every_paragraph(built):
     index = Index.load(index_dir, ENC.id)
     assert len(index) == expected
     manifest = index.manifest
-    assert manifest["encoder"] == {"id": ENC.id, "dim": 256}
-    assert [s["index_type"] for s in manifest["segments"]] == ["Flat"]
-    assert set(manifest["files"]) == {p.name for p in seeds.iterdir()}
+    assert manifest.encoder == EncoderInfo(ENC.id, 256)
+    assert [s.index_type for s in manifest.segments] == ["Flat"]
+    assert set(manifest.files) == {p.name for p in seeds.iterdir()}
     for p in index.passages:  # passages are verbatim slices of their paragraphs
         assert index.paragraph(p).text[p.start:p.end] == p.text
 
@@ -238,7 +239,7 @@ def test_sentence_transformers_path_with_a_model_built_here(tmp_path, seeds_copy
     assert vecs.shape == (2, 32) and np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     report = build_index(seeds_copy, tmp_path / "index", enc)
     index = Index.load(tmp_path / "index", enc.id)
-    assert len(index) == report.passages and index.manifest["encoder"]["dim"] == 32
+    assert len(index) == report.passages and index.manifest.encoder.dim == 32
     assert Searcher(index, enc).search("H200芯片的单价", k=1)
 
 

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from embeddings.documents import UnreadableFile, read_document, read_file
 from embeddings.encoders import HashingEncoder
 from embeddings.index import Index, IndexWriteFailed, build_index, current_generation
+from embeddings.index.manifest import Manifest
 from embeddings.textnorm import normalize, split_sentences, to_simplified
 from tests.conftest import ROOT, SEEDS
 
@@ -91,7 +92,7 @@ def test_sigkill_at_every_point_of_a_reindex_leaves_the_old_or_the_new_index(bui
         index = Index.load(index_dir, ENC.id)  # never a crash, never a half-written generation
         has_new = any(p.doc_id == "zz_new.txt" for p in index.passages)
         assert has_new == (STEPS.index(step) >= STEPS.index("published")), step
-        assert json.loads((index.path / "manifest.json").read_text())["counts"]["passages"] == len(index)
+        assert Manifest.from_json(json.loads((index.path / "manifest.json").read_text())).counts.passages == len(index)
         assert answers(index_dir) == before, step
         if has_new:  # the old index is current again for the next round
             (seeds / "zz_new.txt").unlink()

@@ -40,7 +40,7 @@ def test_a_line_on_every_site_page_stops_being_searched_and_a_reindex_decides_it
     assert all(any(b in h.passage.text for h in Searcher(index, ENC).search(b[:12], k=3)) for b in bodies)
     programme = Searcher(index, ENC).search("开幕式 主题报告 分组讨论", k=10)
     assert any(PROGRAMME[0] in h.passage.text for h in programme)  # one story's copies count once
-    assert index.manifest["repeated"]
+    assert index.manifest.repeated
 
 
 def test_repeat_keys_skip_news_paragraphs_and_copies_count_once():

@@ -13,6 +13,7 @@ from embeddings import bm25, index as index_module
 from embeddings.documents import load_corpus
 from embeddings.encoders import HashingEncoder
 from embeddings.index import Index, build_faiss, build_index
+from embeddings.index.manifest import Manifest
 from embeddings.passages import document_passages
 from embeddings.tokens import Tokenizer
 from embeddings.vocab import WIDTH, Vocabulary
@@ -291,13 +292,13 @@ def test_many_reindexes_keep_the_segment_count_small(seeds, tmp_path, monkeypatc
         scores = index.bm25_scores(index.tokenizer.tokens(f"第{i}篇補充報導"))
         assert index.passage(int(np.argmax(scores))).doc_id == f"extra{i:02d}.txt"
     assert {p.name for p in (index_dir / "segments").iterdir()} <= (
-        {s["name"] for s in index.manifest["segments"]} | set(_previous_segments(index_dir)))
+        {s.name for s in index.manifest.segments} | set(_previous_segments(index_dir)))
 
 
 def _previous_segments(index_dir: Path) -> list[str]:
     out = []
     for gen in index_dir.glob("gen-*"):
-        out += [s["name"] for s in json.loads((gen / "manifest.json").read_text())["segments"]]
+        out += [s.name for s in _manifest(index_dir, gen.name).segments]
     return out
 
 
@@ -316,14 +317,14 @@ def test_a_mostly_dead_segment_is_rebuilt_from_what_it_already_holds(tmp_path):
     # Three of four passages changed: the old segment goes, the fourth file moves to the new one
     # with its cut and vectors copied, not computed again.
     assert len(index.segments) == 1 and index.segments[0].name not in {
-        s["name"] for s in _manifest(index_dir, first.generation)["segments"]}
+        s.name for s in _manifest(index_dir, first.generation).segments}
     assert report.retokenized == 3 and report.embedded == 3 and len(index) == 4
     scores = index.bm25_scores(index.tokenizer.tokens("第3座工廠今年擴產"))
     assert index.passage(int(np.argmax(scores))).doc_id == "a3.txt"
 
 
-def _manifest(index_dir: Path, generation: str) -> dict:
-    return json.loads((index_dir / generation / "manifest.json").read_text())
+def _manifest(index_dir: Path, generation: str) -> Manifest:
+    return Manifest.from_json(json.loads((index_dir / generation / "manifest.json").read_text()))
 
 
 def test_a_lost_segment_is_reported_and_the_next_reindex_rebuilds_it(seeds, tmp_path):
@@ -363,9 +364,9 @@ def test_a_segment_name_never_means_two_different_things(seeds, tmp_path):
     for change in steps:
         change()
         report = build_index(seeds, index_dir, ENC)
-        for seg in _manifest(index_dir, report.generation)["segments"]:
-            files = set(seg["files"])
-            assert seen.setdefault(seg["name"], files) == files, seg["name"]
+        for seg in _manifest(index_dir, report.generation).segments:
+            files = set(seg.files)
+            assert seen.setdefault(seg.name, files) == files, seg.name
 
 
 def test_negative_weights_are_scored_exhaustively():

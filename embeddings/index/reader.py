@@ -19,6 +19,7 @@ from embeddings.tokens import Tokenizer
 from embeddings.vocab import RowFile, Vocabulary, mapped, remembered
 from embeddings.index.dense import REFINE, nprobe, refine_scored
 from embeddings.index.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from embeddings.index.manifest import Manifest, SegmentEntry, manifest_format
 from embeddings.index.storage import FORMAT_VERSION, SEGMENTS, read_json, current_generation
 
 DF_MEMO = 100_000  # document frequencies of question terms remembered per loaded index
@@ -33,8 +34,8 @@ class Segment:
 
         self.path = Path(folder)
         self.name = self.path.name
-        self.info = read_json(self.path / "segment.json")
-        self.rows = int(self.info["rows"])
+        self.info = SegmentEntry.from_segment_json(read_json(self.path / "segment.json"))
+        self.rows = self.info.rows
         self.store = Store(self.path / "store.sqlite")
         # Term ids, list offsets and per-term bounds are read at scattered places (a question's
         # terms), so without read-ahead; postings mostly as whole runs, so the kernel may read ahead.
@@ -44,7 +45,7 @@ class Segment:
         self.postings = bm25.Postings(load("postings.terms"), load("postings.ptr"),
                                       load("postings.rows", False), load("postings.tf", False),
                                       load("postings.doclen", False), load("postings.bound"),
-                                      float(self.info["bound_avgdl"]))
+                                      float(self.info.bound_avgdl))
         self.vectors = RowFile(self.path / "vectors.npy", widen=True)
         self.sentence_vectors = RowFile(self.path / "sentence_vectors.npy", widen=True)
         # Sentence data is read a passage at a time, for the hits: read, not mapped (see RowFile).
@@ -54,7 +55,7 @@ class Segment:
         self.dense = None
         if self.rows:
             self.dense = faiss.read_index(str(self.path / "dense.faiss"))
-            if self.info["index_type"].startswith("IVF"):
+            if self.info.index_type.startswith("IVF"):
                 ivf = faiss.extract_index_ivf(self.dense)
                 ivf.nprobe = nprobe(ivf.nlist)
         if (len(self.postings.doclen) != self.rows or self.vectors.shape[0] != self.rows
@@ -94,7 +95,7 @@ class Documents(Mapping):
         return iter(self._map())
 
     def __len__(self) -> int:
-        return self._index.manifest["counts"]["documents"]
+        return self._index.manifest.counts.documents
 
     def __contains__(self, doc_id) -> bool:
         return doc_id in self._map()
@@ -122,7 +123,8 @@ class Index:
     """One published generation: its segments, which of their rows are live, the vocabulary and
     collection statistics for BM25. Text is read from disk as questions need it."""
 
-    def __init__(self, path: Path, manifest: dict, segments: list[Segment], vocab: Vocabulary, tokenizer: Tokenizer):
+    def __init__(self, path: Path, manifest: Manifest, segments: list[Segment], vocab: Vocabulary,
+                 tokenizer: Tokenizer):
         self.path = path
         self.manifest = manifest
         self.segments = segments
@@ -134,16 +136,16 @@ class Index:
         self.live = np.zeros(self.rows, dtype=bool)
         self._live_doc_rows: dict[str, list[tuple[int, int]]] = {}  # segment → document row ranges of live files
         position = {s.name: k for k, s in enumerate(segments)}
-        for f in manifest["files"].values():
-            k = position[f["segment"]]
-            a, b = f["rows"]
+        for f in manifest.files.values():
+            k = position[f.segment]
+            a, b = f.rows
             self.live[self.starts[k] + a:self.starts[k] + b] = True
-            self._live_doc_rows.setdefault(f["segment"], []).append(tuple(f["doc_rows"]))
-        for name, rows in manifest.get("repeated", {}).items():
+            self._live_doc_rows.setdefault(f.segment, []).append(f.doc_rows)
+        for name, rows in manifest.repeated.items():
             self.live[self.starts[position[name]] + np.asarray(rows, dtype=np.int64)] = False
         self.live_count = int(self.live.sum())
         # segments cut before jieba learnt some of the current user words: their stored tokens lack them
-        self.stale_cut = [bool(set(tokenizer.user_words) - set(seg.info.get("cut_with", []))) for seg in segments]
+        self.stale_cut = [bool(set(tokenizer.user_words) - set(seg.info.cut_with)) for seg in segments]
         self.dead_rows = np.flatnonzero(~self.live)  # fixed per generation: not recomputed per question
         self.dead_in = [seg.rows - int(self.live[self.starts[k]:self.starts[k + 1]].sum()) for k, seg in enumerate(segments)]
         # Average length over live passages. Document frequencies are looked up per term as questions
@@ -162,11 +164,11 @@ class Index:
 
     @property
     def encoder_id(self) -> str:
-        return self.manifest["encoder"]["id"]
+        return self.manifest.encoder.id
 
     @property
     def generation(self) -> str:
-        return self.manifest["generation"]
+        return self.manifest.generation
 
     def __len__(self) -> int:
         return self.live_count
@@ -352,7 +354,7 @@ class Index:
             if seg.dense is None:
                 continue
             base = int(self.starts[s])
-            want = k * (REFINE if seg.info["index_type"].startswith("IVF") else 1)
+            want = k * (REFINE if seg.info.index_type.startswith("IVF") else 1)
             scores, ids = seg.dense.search(q, min(seg.rows, want + self.dead_in[s]))
             ids = ids[0]
             keep = ids >= 0
@@ -371,7 +373,7 @@ class Index:
             raise IndexError("row out of range")
         if len(self.segments) == 1:
             return np.asarray(self.segments[0].vectors.take(rows), dtype=np.float32)
-        out = np.zeros((len(rows), self.manifest["encoder"]["dim"]), dtype=np.float32)
+        out = np.zeros((len(rows), self.manifest.encoder.dim), dtype=np.float32)
         seg_of = np.searchsorted(self.starts, rows, side="right") - 1
         for k in np.unique(seg_of).tolist():
             sel = seg_of == k
@@ -405,29 +407,30 @@ class Index:
         if gen is None:
             raise IndexMissing(f"no index in {index_dir}: build one with `python -m bot index`")
         try:
-            manifest = read_json(gen / "manifest.json")
-        except (OSError, ValueError) as exc:
+            data = read_json(gen / "manifest.json")
+            found = manifest_format(data)
+            manifest = Manifest.from_json(data) if found == FORMAT_VERSION else None
+        except (OSError, ValueError) as exc:  # a ManifestError is a ValueError: a field missing or malformed
             raise IndexCorrupt(f"index manifest unreadable in {gen}: {exc}; reindex with `python -m bot index`") from None
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexMismatch(
-                f"index format {manifest.get('format')} is not {FORMAT_VERSION}: reindex with `python -m bot index`")
-        built_with = manifest["encoder"]["id"]
+        if manifest is None:
+            raise IndexMismatch(f"index format {found} is not {FORMAT_VERSION}: reindex with `python -m bot index`")
+        built_with = manifest.encoder.id
         if encoder_id is not None and built_with != encoder_id:
             raise IndexMismatch(
                 f"the index in {index_dir} was built with encoder {built_with!r}, not {encoder_id!r}: "
                 f"reindex with `python -m bot index --encoder ...` to use this encoder")
         ready = {s.name: s for s in previous.segments} if previous is not None else {}
         try:
-            segments = [ready.get(s["name"]) or Segment(index_dir / SEGMENTS / s["name"]) for s in manifest["segments"]]
+            segments = [ready.get(s.name) or Segment(index_dir / SEGMENTS / s.name) for s in manifest.segments]
             vocab = Vocabulary.load(gen)
         except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error) as exc:
             raise IndexCorrupt(f"index files unreadable in {gen}: {exc}; reindex with `python -m bot index --force`") from None
-        same_words = previous is not None and previous.tokenizer.user_words == tuple(manifest["tokenizer"]["user_words"])
-        tokenizer = previous.tokenizer if same_words else Tokenizer(manifest["tokenizer"].get("user_words", []))
+        same_words = previous is not None and previous.tokenizer.user_words == manifest.user_words
+        tokenizer = previous.tokenizer if same_words else Tokenizer(manifest.user_words)
         try:
             index = cls(gen, manifest, segments, vocab, tokenizer)
         except (ValueError, KeyError) as exc:
             raise IndexCorrupt(f"index in {gen} is inconsistent ({exc}); reindex with `python -m bot index --force`") from None
-        if index.live_count != manifest["counts"]["passages"]:
+        if index.live_count != manifest.counts.passages:
             raise IndexCorrupt(f"index in {gen} is inconsistent; reindex with `python -m bot index`")
         return index

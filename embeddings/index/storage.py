@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from embeddings.index.errors import IndexBusy
+from embeddings.index.manifest import segment_names
 
 FORMAT_VERSION = 7  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary; 6: term bounds;
 POINTER = "CURRENT"
@@ -83,8 +84,8 @@ def cleanup(index_dir: Path, keep: set[str]) -> None:
             if child.name not in keep:
                 shutil.rmtree(child, ignore_errors=True)
                 continue
-            with contextlib.suppress(OSError, ValueError, KeyError):
-                used.update(s["name"] for s in read_json(child / "manifest.json")["segments"])
+            with contextlib.suppress(OSError, ValueError):
+                used.update(segment_names(read_json(child / "manifest.json")))
     for seg in (index_dir / SEGMENTS).glob("seg-*") if (index_dir / SEGMENTS).is_dir() else ():
         if seg.name not in used:
             shutil.rmtree(seg, ignore_errors=True)

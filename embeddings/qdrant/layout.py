@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from embeddings.index.manifest import Counts, EncoderInfo, ManifestError
 
 DENSE = "dense"  # the passage vector
 SENTENCES = "sentences"  # a multivector: one vector per sentence of the passage, for choosing quotes
@@ -52,3 +55,55 @@ def day_number(date: str | None) -> int | None:
     if not date or not re.match(r"^\d{4}-\d{2}-\d{2}", date):
         return None
     return int(date[:10].replace("-", ""))
+
+
+def _spans(data: Any, key: str) -> tuple[tuple[int, int], ...]:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, list) or not all(isinstance(x, list) and len(x) == 2 for x in value):
+        raise ManifestError(f"field {key!r} is not a list of [start, stop] pairs")
+    return tuple((int(a), int(b)) for a, b in value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Description:
+    """What a version says of itself (its first meta point): enough to answer without any local file."""
+
+    generation: str  # the version's collection name
+    built_at: str
+    encoder: EncoderInfo
+    tokenizer: dict[str, Any]  # Tokenizer.settings
+    counts: Counts
+    rows: int  # one past the highest passage row
+    live: tuple[tuple[int, int], ...]  # row spans searched and shown
+    stale: tuple[tuple[int, int], ...]  # row spans cut before the tokenizer learnt some user words
+    documents: tuple[tuple[str, int], ...]  # document id → its point
+    files: dict[str, str]  # seed file → sha256
+    warnings: tuple[tuple[str, str], ...]  # (file, reason) of what was skipped or guessed
+    vocabulary: int  # terms, stored VOCAB_CHUNK to a point after this one
+
+    @property
+    def vocabulary_points(self) -> int:
+        return -(-self.vocabulary // VOCAB_CHUNK)
+
+    def to_json(self) -> dict:
+        return {"kind": "meta", "generation": self.generation, "built_at": self.built_at,
+                "encoder": self.encoder.to_json(), "tokenizer": self.tokenizer, "counts": self.counts.to_json(),
+                "rows": self.rows, "live": [list(s) for s in self.live], "stale": [list(s) for s in self.stale],
+                "documents": [list(d) for d in self.documents], "files": self.files,
+                "warnings": [list(w) for w in self.warnings], "vocabulary": self.vocabulary}
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Description":
+        if not isinstance(data, dict) or data.get("kind") != "meta":
+            raise ManifestError("not a version description")
+        try:
+            return cls(generation=str(data["generation"]), built_at=str(data["built_at"]),
+                       encoder=EncoderInfo.from_json(data["encoder"]), tokenizer=dict(data["tokenizer"]),
+                       counts=Counts.from_json(data["counts"]), rows=int(data["rows"]),
+                       live=_spans(data, "live"), stale=_spans(data, "stale"),
+                       documents=tuple((str(d), int(n)) for d, n in data["documents"]),
+                       files={str(k): str(v) for k, v in data["files"].items()},
+                       warnings=tuple((str(a), str(b)) for a, b in data["warnings"]),
+                       vocabulary=int(data["vocabulary"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ManifestError(f"version description unreadable: {exc}") from None

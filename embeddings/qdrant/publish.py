@@ -13,8 +13,8 @@ import numpy as np
 
 from embeddings import bm25
 from embeddings.index import Index, IndexBusy, IndexWriteFailed
-from embeddings.qdrant.layout import (DENSE, SENTENCES, SPARSE, VOCAB_CHUNK, Version, day_number, doc_point,
-                                      lease_collection, meta_point)
+from embeddings.qdrant.layout import (DENSE, SENTENCES, SPARSE, VOCAB_CHUNK, Description, Version, day_number,
+                                      doc_point, lease_collection, meta_point)
 from embeddings.store import doc_to_json
 
 BATCH = 128  # points per upsert request
@@ -65,7 +65,7 @@ def publish(index: Index, client, alias: str, *, step: Callable[[str], None] = l
 
     t0 = time.perf_counter()
     version = Version(alias, index.generation, uuid.uuid4().hex[:8])
-    dim = int(index.manifest["encoder"]["dim"])
+    dim = index.manifest.encoder.dim
     try:
         client.create_collection(
             version.name,
@@ -184,15 +184,13 @@ def _write_meta(index: Index, client, version: Version, documents: dict[str, int
     words = index.vocab.all_words()
     df = index.df(range(len(words))).tolist() if words else []
     m = index.manifest
-    info = {
-        "kind": "meta", "generation": version.name, "built_at": m["built_at"], "encoder": m["encoder"],
-        "tokenizer": m["tokenizer"], "counts": m["counts"], "rows": index.rows, "live": ranges(index.live),
-        "stale": ranges(np.repeat(np.asarray(index.stale_cut, dtype=bool), [seg.rows for seg in index.segments])),
-        "documents": [[doc_id, point] for doc_id, point in documents.items()],
-        "files": {path: f["sha256"] for path, f in m["files"].items()},
-        "warnings": m.get("warnings", []), "vocabulary": len(words),
-    }
-    points = [models.PointStruct(id=meta_point(0), vector={}, payload=info)]
+    stale = np.repeat(np.asarray(index.stale_cut, dtype=bool), [seg.rows for seg in index.segments])
+    info = Description(
+        generation=version.name, built_at=m.built_at, encoder=m.encoder, tokenizer=m.tokenizer, counts=m.counts,
+        rows=index.rows, live=tuple(map(tuple, ranges(index.live))), stale=tuple(map(tuple, ranges(stale))),
+        documents=tuple(documents.items()), files={path: f.sha256 for path, f in m.files.items()},
+        warnings=tuple((w.path, w.reason) for w in m.warnings), vocabulary=len(words))
+    points = [models.PointStruct(id=meta_point(0), vector={}, payload=info.to_json())]
     for n, a in enumerate(range(0, len(words), VOCAB_CHUNK), 1):
         points.append(models.PointStruct(id=meta_point(n), vector={},
                                          payload={"kind": "vocabulary", "words": words[a:a + VOCAB_CHUNK],

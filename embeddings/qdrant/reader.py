@@ -13,7 +13,8 @@ from embeddings.backend import Candidates, Filters
 from embeddings.documents import Document, Paragraph
 from embeddings.index import IndexCorrupt, IndexMismatch, IndexMissing, Passages
 from embeddings.passages import Passage
-from embeddings.qdrant.layout import DENSE, SENTENCES, SPARSE, VOCAB_CHUNK, day_number, meta_point
+from embeddings.index.manifest import ManifestError
+from embeddings.qdrant.layout import DENSE, SENTENCES, SPARSE, Description, day_number, meta_point
 from embeddings.qdrant.publish import current_version
 from embeddings.store import doc_from_json
 from embeddings.tokens import Tokenizer
@@ -50,13 +51,16 @@ class _Documents(Mapping):
         return doc_id in self._points
 
 
-def published_info(client, alias: str) -> dict | None:
-    """The description of the version the alias points at, or None if there is none."""
+def published_info(client, alias: str) -> Description | None:
+    """The description of the version the alias points at, or None if there is none (or it is unreadable)."""
     collection = current_version(client, alias)
     if collection is None:
         return None
     found = client.retrieve(collection, [meta_point(0)], with_payload=True)
-    return found[0].payload if found else None
+    try:
+        return Description.from_json(found[0].payload) if found else None
+    except ManifestError:
+        return None
 
 
 def seeds_changed(seeds_dir, client, alias: str) -> bool:
@@ -66,30 +70,30 @@ def seeds_changed(seeds_dir, client, alias: str) -> bool:
     info = published_info(client, alias)
     if info is None:
         return True
-    return info["files"] != file_hashes(seeds_dir) or rules_of(info["tokenizer"]) != rules_of(Tokenizer.rules())
+    return info.files != file_hashes(seeds_dir) or rules_of(info.tokenizer) != rules_of(Tokenizer.rules())
 
 
 class QdrantIndex:
     """One published version: what it describes of itself (rows, live set, vocabulary with document
     frequencies) is read once at load; passages, documents and vectors as questions need them."""
 
-    def __init__(self, client, collection: str, info: dict, vocab: Vocabulary, df: np.ndarray, tokenizer: Tokenizer):
+    def __init__(self, client, collection: str, info: Description, vocab: Vocabulary, df: np.ndarray,
+                 tokenizer: Tokenizer):
         self.client = client
         self.collection = collection
         self.info = info
-        self.generation = info["generation"]
-        self.encoder_id = info["encoder"]["id"]
-        self.dim = int(info["encoder"]["dim"])
-        self.rows = int(info["rows"])
-        self.live = _mask(self.rows, info["live"])
+        self.generation = info.generation
+        self.encoder_id = info.encoder.id
+        self.dim = info.encoder.dim
+        self.rows = info.rows
+        self.live = _mask(self.rows, info.live)
         self.live_count = int(self.live.sum())
-        self.stale = _mask(self.rows, info["stale"])
+        self.stale = _mask(self.rows, info.stale)
         self.vocab = vocab
         self._df = df
         self.tokenizer = tokenizer
         self.passages = Passages(self)
-        self.documents = _Documents(self, {doc_id: point for doc_id, point in info["documents"]})
-        self.files = dict(info["files"])
+        self.documents = _Documents(self, dict(info.documents))
         self._lock = threading.Lock()
         self._passages: LRUCache = LRUCache(PASSAGES_KEPT)  # row → (Passage, document point, sentence tokens)
         self._docs: LRUCache = LRUCache(DOCUMENTS_KEPT)
@@ -112,11 +116,15 @@ class QdrantIndex:
         if not found:
             raise IndexCorrupt(f"Qdrant collection {collection} has no description; reindex with "
                                f"`python -m bot index --backend qdrant --force`")
-        info = found[0].payload
-        if encoder_id is not None and info["encoder"]["id"] != encoder_id:
-            raise IndexMismatch(f"the index in Qdrant ({alias}) was built with encoder {info['encoder']['id']!r}, "
+        try:
+            info = Description.from_json(found[0].payload)
+        except ManifestError as exc:
+            raise IndexCorrupt(f"Qdrant collection {collection}: {exc}; reindex with "
+                               f"`python -m bot index --backend qdrant --force`") from None
+        if encoder_id is not None and info.encoder.id != encoder_id:
+            raise IndexMismatch(f"the index in Qdrant ({alias}) was built with encoder {info.encoder.id!r}, "
                                 f"not {encoder_id!r}: reindex with `python -m bot index --backend qdrant --encoder ...`")
-        chunks = -(-int(info["vocabulary"]) // VOCAB_CHUNK)
+        chunks = info.vocabulary_points
         parts = sorted(client.retrieve(collection, [meta_point(n) for n in range(1, chunks + 1)], with_payload=True),
                        key=lambda p: p.id)
         if len(parts) != chunks:
@@ -124,7 +132,7 @@ class QdrantIndex:
                                f"`python -m bot index --backend qdrant --force`")
         words = [w for p in parts for w in p.payload["words"]]
         df = np.asarray([d for p in parts for d in p.payload["df"]], dtype=np.int64)
-        user_words = info["tokenizer"].get("user_words", [])
+        user_words = info.tokenizer.get("user_words", [])
         same = previous is not None and previous.tokenizer.user_words == tuple(sorted(set(user_words)))
         tokenizer = previous.tokenizer if same else Tokenizer(user_words)
         return cls(client, collection, info, Vocabulary.from_words(words), df, tokenizer)

@@ -9,7 +9,9 @@ from embeddings.index.build import BuildReport, build_index, passage_tokens, rep
 from embeddings.index.dense import REFINE, build_faiss, choose_index_type, nprobe, refine, refine_scored
 from embeddings.index.errors import IndexBusy, IndexCorrupt, IndexFailure, IndexMismatch, IndexMissing, IndexWriteFailed
 from embeddings.index.plan import seeds_changed
-from embeddings.index.reader import Documents, Index, Passages, Segment
+from embeddings.index.reader import Index
+from embeddings.index.segment import Segment
+from embeddings.index.views import Documents, Passages
 from embeddings.index.storage import FORMAT_VERSION, SEGMENTS, current_generation
 
 __all__ = ["FORMAT_VERSION", "REFINE", "SEGMENTS", "BuildReport", "Documents", "Index", "IndexBusy", "IndexCorrupt",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,109 +14,16 @@ from embeddings import bm25
 from embeddings.backend import Candidates, Filters
 from embeddings.documents import Document, Paragraph
 from embeddings.passages import Passage
-from embeddings.store import Store
 from embeddings.tokens import Tokenizer
-from embeddings.vocab import RowFile, Vocabulary, mapped, remembered
-from embeddings.index.dense import REFINE, nprobe, refine_scored
+from embeddings.vocab import Vocabulary, remembered
+from embeddings.index.dense import REFINE, refine_scored
 from embeddings.index.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from embeddings.index.manifest import Manifest, SegmentEntry, manifest_format
+from embeddings.index.manifest import Manifest, manifest_format
+from embeddings.index.segment import Segment
 from embeddings.index.storage import FORMAT_VERSION, SEGMENTS, read_json, current_generation
+from embeddings.index.views import Documents, Passages
 
 DF_MEMO = 100_000  # document frequencies of question terms remembered per loaded index
-
-
-class Segment:
-    """One immutable segment: store (SQLite), postings (memory-mapped), vectors and sentence data
-    (read with pread), FAISS index (in memory)."""
-
-    def __init__(self, folder: Path):
-        import faiss
-
-        self.path = Path(folder)
-        self.name = self.path.name
-        self.info = SegmentEntry.from_segment_json(read_json(self.path / "segment.json"))
-        self.rows = self.info.rows
-        self.store = Store(self.path / "store.sqlite")
-        # Term ids, list offsets and per-term bounds are read at scattered places (a question's
-        # terms), so without read-ahead; postings mostly as whole runs, so the kernel may read ahead.
-        def load(name: str, random_access: bool = True) -> np.ndarray:
-            return mapped(self.path / f"{name}.npy", random_access)
-
-        self.postings = bm25.Postings(load("postings.terms"), load("postings.ptr"),
-                                      load("postings.rows", False), load("postings.tf", False),
-                                      load("postings.doclen", False), load("postings.bound"),
-                                      float(self.info.bound_avgdl))
-        self.vectors = RowFile(self.path / "vectors.npy", widen=True)
-        self.sentence_vectors = RowFile(self.path / "sentence_vectors.npy", widen=True)
-        # Sentence data is read a passage at a time, for the hits: read, not mapped (see RowFile).
-        self.sentence_ptr = RowFile(self.path / "sentence_ptr.npy")
-        self.sentence_tokens = RowFile(self.path / "sentence_tokens.npy")
-        self.sentence_token_ptr = RowFile(self.path / "sentence_token_ptr.npy")
-        self.dense = None
-        if self.rows:
-            self.dense = faiss.read_index(str(self.path / "dense.faiss"))
-            if self.info.index_type.startswith("IVF"):
-                ivf = faiss.extract_index_ivf(self.dense)
-                ivf.nprobe = nprobe(ivf.nlist)
-        if (len(self.postings.doclen) != self.rows or self.vectors.shape[0] != self.rows
-                or len(self.postings.bound) != len(self.postings.terms)
-                or len(self.sentence_ptr) != self.rows + 1 or self.sentence_vectors.shape[0] != int(self.sentence_ptr[-1])
-                or len(self.sentence_token_ptr) != int(self.sentence_ptr[-1]) + 1
-                or (self.dense is not None and self.dense.ntotal != self.rows)):
-            raise ValueError(f"segment {self.name} is inconsistent")
-
-
-class Documents(Mapping):
-    """The live documents by id, read on demand (listing them all reads every segment's list)."""
-
-    def __init__(self, index: "Index"):
-        self._index = index
-        self._where: dict[str, tuple[Segment, int]] | None = None
-        self._lock = threading.Lock()
-
-    def _map(self) -> dict[str, tuple[Segment, int]]:
-        with self._lock:
-            if self._where is None:
-                where = {}
-                for seg, ranges in self._index.doc_ranges():
-                    rows = seg.store.document_rows()
-                    live = np.zeros(len(rows), dtype=bool)
-                    for a, b in ranges:
-                        live[a:b] = True
-                    where.update((doc_id, (seg, row)) for row, doc_id, _ in rows if live[row])
-                self._where = where
-            return self._where
-
-    def __getitem__(self, doc_id: str) -> Document:
-        seg, row = self._map()[doc_id]
-        return seg.store.document(row)
-
-    def __iter__(self):
-        return iter(self._map())
-
-    def __len__(self) -> int:
-        return self._index.manifest.counts.documents
-
-    def __contains__(self, doc_id) -> bool:
-        return doc_id in self._map()
-
-
-class Passages(Sequence):
-    """Passages by index row (rows of deleted files stay numbered but are never returned by search);
-    iterating yields only the live ones."""
-
-    def __init__(self, index: "Index"):
-        self._index = index
-
-    def __getitem__(self, row):
-        return self._index.passage(int(row))
-
-    def __len__(self) -> int:
-        return self._index.live_count
-
-    def __iter__(self):
-        for row in np.flatnonzero(self._index.live).tolist():
-            yield self._index.passage(row)
 
 
 class Index:

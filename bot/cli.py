@@ -145,13 +145,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"--webhook-url must be an http(s) URL, not {args.webhook_url!r}")
     from bot.engine import Engine
 
-    engine = Engine(settings)
-    report = engine.ensure_index()
-    if report is not None:
-        print(f"indexed {settings.seeds_dir}: {report.summary()}", file=sys.stderr, flush=True)
-    engine.start_warming()
-    serve(settings, engine, webhook_url=args.webhook_url, listen=args.listen, port=args.port,
-          webhook_secret=settings.webhook_secret)
+    with Engine(settings) as engine:
+        report = engine.ensure_index()
+        if report is not None:
+            print(f"indexed {settings.seeds_dir}: {report.summary()}", file=sys.stderr, flush=True)
+        engine.start_warming()
+        serve(settings, engine, webhook_url=args.webhook_url, listen=args.listen, port=args.port,
+              webhook_secret=settings.webhook_secret)
     return 0
 
 

@@ -18,7 +18,7 @@ from bot.query.synonyms import Thesaurus, synonyms_of
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.backend import Filters, SearchBackend
-from embeddings.index import BuildReport, Index, build_index, seeds_changed
+from embeddings.index import BuildReport, Index, IndexBusy, build_index, seeds_changed
 from embeddings.search import Hit, Searcher, SearcherSlot
 from embeddings.textnorm import normalize, strip_controls
 from embeddings.warm import Warmer, available_bytes, default_budget, files_by_heat, warm
@@ -29,6 +29,7 @@ STATE_K = 12  # extra hits a status or timeline question takes from its state qu
 STATE_SEARCH_K = 24
 SYNONYM_WEIGHT = 0.5  # of a question word's BM25 weight, for its synonym
 NEWEST_K = 4  # a status question's newest reports of its state, added whatever their rank
+BUILD_WAIT = 3_600.0  # seconds a starting replica waits for another one's first build
 
 
 def step_hook(settings: Settings):
@@ -126,10 +127,25 @@ class Engine:
         """Build the index if the seeds changed since it was built (or there is none), then load it."""
         report = None
         if build and self.seeds_changed():
-            report = self.reindex()
+            report = self._reindex_or_wait()
         elif not self.is_ready():
             self._load()
         return report
+
+    def _reindex_or_wait(self) -> BuildReport | None:
+        """Reindex; a Qdrant replica that finds another one building waits for its version instead."""
+        waited = 0.0
+        while True:
+            try:
+                return self.reindex()
+            except IndexBusy:
+                if self.settings.backend != "qdrant" or waited > BUILD_WAIT:
+                    raise
+            time.sleep(self.settings.poll_seconds)
+            waited += self.settings.poll_seconds
+            if not self.seeds_changed():  # the other replica published what these seeds hold
+                self._load()
+                return None
 
     def seeds_changed(self) -> bool:
         """The seeds differ from what the index (or, with Qdrant, the published version) was built from."""
@@ -149,13 +165,18 @@ class Engine:
             if s.backend != "qdrant":
                 report = self._build(force, progress)
             else:
-                from embeddings.qdrant import lease, publish
+                from embeddings.index.plan import file_hashes
+                from embeddings.qdrant import lease, publish, published_info
 
                 with lease(self.qdrant, s.qdrant_collection):
+                    before = published_info(self.qdrant, s.qdrant_collection)
                     report = self._build(force, progress)
                     if force or self.seeds_changed():
                         publish(Index.load(s.index_dir, self.encoder.id), self.qdrant, s.qdrant_collection,
                                 step=step_hook(s) or (lambda name: None))
+                # What changed for the replicas is what differs from the version they answered from, whatever
+                # this builder's working copy held before.
+                report = compared(report, before.files if before else {}, file_hashes(s.seeds_dir))
             self._load()
             return report
 
@@ -276,6 +297,14 @@ class Engine:
         return synonyms_of(words, self._thesaurus.groups_of(), loaded.translator.in_corpus)
 
     ask = answer
+
+
+def compared(report: BuildReport, before: dict[str, str], now: dict[str, str]) -> BuildReport:
+    """The report with its files counted against `before` (path → sha256) rather than the working copy."""
+    return replace(report, added=tuple(sorted(set(now) - set(before))),
+                   changed=tuple(sorted(p for p in now if p in before and before[p] != now[p])),
+                   removed=tuple(sorted(set(before) - set(now))),
+                   unchanged=sum(1 for p in now if before.get(p) == now[p]))
 
 
 def unseen(hits: list[Hit], more: list[Hit], limit: int = STATE_K) -> list[Hit]:

@@ -179,3 +179,15 @@ def test_serve_when_the_bot_api_is_unreachable_is_one_line_without_the_token(tmp
     assert r.returncode == 2
     assert "cannot reach the Telegram Bot API" in r.stderr and "Traceback" not in r.stderr
     assert token not in r.stderr + r.stdout and token.split(":")[1] not in r.stderr + r.stdout
+
+
+def test_replicas_sharing_a_state_folder_share_each_users_limit(tmp_path):
+    from bot.limits import SqliteLimiter
+
+    first, second = (SqliteLimiter(tmp_path / "limits.sqlite", 3, 10.0) for _ in range(2))  # two processes' views
+    assert [first.check(7, 100.0), second.check(7, 100.5), first.check(7, 101.0)] == [0.0, 0.0, 0.0]
+    assert second.check(7, 101.5) == pytest.approx(8.5)  # the fourth within ten seconds waits for the first
+    assert first.check(8, 101.5) == 0.0  # another user is not held up
+    assert second.check(7, 110.0) == 0.0  # the first has left the window
+    first.close()
+    second.close()

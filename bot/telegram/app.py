@@ -109,9 +109,26 @@ async def _post_init(app: Application) -> None:
     except TelegramError as exc:
         log.info("command menu not set: %s", one_line(exc))
     log.info("serving as @%s", app.bot.username)
+    service = app.bot_data["service"]
+    if service.settings.backend == "qdrant":
+        app.bot_data["follow"] = asyncio.create_task(_follow_published(service))
+
+
+async def _follow_published(service: ChatService) -> None:
+    """A replica's watch on the alias: every poll_seconds, load the version another replica published."""
+    while True:
+        await asyncio.sleep(service.settings.poll_seconds)
+        try:
+            if await service.refresh():
+                log.info("now answering from %s", service.engine.loaded.index.generation)
+        except Exception as exc:  # Qdrant unreachable for a while: keep answering from the loaded version
+            log.warning("could not look for a new index version: %s", one_line(exc))
 
 
 async def _post_shutdown(app: Application) -> None:
+    follow = app.bot_data.get("follow")
+    if follow is not None:
+        follow.cancel()
     app.bot_data["service"].shutdown()
 
 

@@ -13,8 +13,9 @@ from telegram import Update
 from bot.answer import Answer
 from bot.answer.question import as_written
 from bot.audit import AuditLog
-from bot.chat import CorpusFacts, RateLimiter, Stats, example_questions, subjects
+from bot.chat import CorpusFacts, Stats, example_questions, subjects
 from bot.engine import Engine, limit_threads
+from bot.limits import limiter_for
 from bot.followup import CONTEXT_CHATS, CONTEXT_SECONDS, Turn, topics_of, understood
 from bot.settings import Settings
 from embeddings.index import BuildReport
@@ -29,7 +30,7 @@ class ChatService:
         self.settings = settings
         self.engine = engine
         self.stats = Stats()
-        self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
+        self.limiter = limiter_for(settings)
         # Answering is CPU work: two threads for two cores, off the event loop so chats never wait
         # on each other's network I/O; a reindex gets its own thread so questions go on meanwhile.
         # OpenMP's thread count is per thread: each worker sets its own (see limit_threads).
@@ -38,7 +39,7 @@ class ChatService:
         self.index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex", **limit)
         self.reindexing = asyncio.Lock()
         self._facts: tuple[str, CorpusFacts] | None = None
-        self.audit = AuditLog(settings.index_dir / "audit.sqlite")
+        self.audit = AuditLog(settings.state_folder / "audit.sqlite")  # shared by replicas on one host
         # the last question of each chat (of each member, in a group), for follow-ups; touched by one event loop
         self.turns: TTLCache = TTLCache(CONTEXT_CHATS, CONTEXT_SECONDS)
         prepare_tagging()  # for follow-ups: before the first update, not while a burst of them waits
@@ -50,7 +51,7 @@ class ChatService:
     def wait_seconds(self, update: Update) -> int:
         """0 if this user may ask now; else the whole seconds to wait (and the attempt is counted)."""
         user = update.effective_user
-        wait = self.limiter.check(user.id if user else 0, time.monotonic())
+        wait = self.limiter.check(user.id if user else 0, self.limiter.clock())
         if wait > 0:
             self.stats.rate_limited += 1
         return math.ceil(wait)
@@ -92,6 +93,10 @@ class ChatService:
 
         return await asyncio.get_running_loop().run_in_executor(self.answer_pool, timed)
 
+    async def refresh(self) -> bool:
+        """Load the version another replica published, if the alias moved (Qdrant); off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.index_pool, self.engine.refresh)
+
     async def reindex(self) -> BuildReport:
         async with self.reindexing:
             return await asyncio.get_running_loop().run_in_executor(self.index_pool, self.engine.reindex)
@@ -125,3 +130,4 @@ class ChatService:
         self.answer_pool.shutdown(wait=False, cancel_futures=True)
         self.index_pool.shutdown(wait=False, cancel_futures=True)
         self.audit.close()
+        self.limiter.close()

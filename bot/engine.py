@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 import time
@@ -168,12 +169,15 @@ class Engine:
                 from embeddings.index.plan import file_hashes
                 from embeddings.qdrant import lease, publish, published_info
 
-                with lease(self.qdrant, s.qdrant_collection):
+                # The lease names this host and working copy: a builder restarted on them takes it back at once.
+                owner = f"{socket.gethostname()}:{s.index_dir.resolve()}"
+                with lease(self.qdrant, s.qdrant_collection, owner=owner):
                     before = published_info(self.qdrant, s.qdrant_collection)
                     report = self._build(force, progress)
                     if force or self.seeds_changed():
                         publish(Index.load(s.index_dir, self.encoder.id), self.qdrant, s.qdrant_collection,
-                                step=step_hook(s) or (lambda name: None))
+                                step=step_hook(s) or (lambda name: None), shards=s.qdrant_shards,
+                                replicas=s.qdrant_replicas)
                 # What changed for the replicas is what differs from the version they answered from, whatever
                 # this builder's working copy held before.
                 report = compared(report, before.files if before else {}, file_hashes(s.seeds_dir))

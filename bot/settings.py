@@ -34,6 +34,8 @@ class Settings:
     qdrant_path: Path | None = None  # qdrant-client's local mode in this folder (one process; tests, trials)
     qdrant_collection: str = "quotebot"  # the alias replicas answer from
     qdrant_api_key: str | None = field(default=None, repr=False)
+    qdrant_shards: int | None = None  # shards of each new collection version (None: the server's default)
+    qdrant_replicas: int | None = None  # copies of each shard across the cluster's nodes (None: the server's default)
     poll_seconds: float = 5.0  # how often a Qdrant replica looks for a version another one published
     state_dir: Path | None = None  # audit log and rate limits; replicas on one host share it (default: index_dir)
 
@@ -78,6 +80,10 @@ class Settings:
             values["qdrant_collection"] = env["QUOTEBOT_QDRANT_COLLECTION"].strip()
         if env.get("QDRANT_API_KEY"):
             values["qdrant_api_key"] = env["QDRANT_API_KEY"].strip()
+        if env.get("QUOTEBOT_QDRANT_SHARDS"):
+            values["qdrant_shards"] = _positive_int("QUOTEBOT_QDRANT_SHARDS", env["QUOTEBOT_QDRANT_SHARDS"])
+        if env.get("QUOTEBOT_QDRANT_REPLICAS"):
+            values["qdrant_replicas"] = _positive_int("QUOTEBOT_QDRANT_REPLICAS", env["QUOTEBOT_QDRANT_REPLICAS"])
         if env.get("QUOTEBOT_POLL_SECONDS"):
             values["poll_seconds"] = _seconds("QUOTEBOT_POLL_SECONDS", env["QUOTEBOT_POLL_SECONDS"])
         if env.get("QUOTEBOT_STATE"):

@@ -166,6 +166,15 @@ def test_the_lease_lets_one_builder_in(tmp_path):
         time.sleep(0.02)
         with lease(client, "news", owner="c", settle=0.0):  # the holder's time ran out
             pass
+    from qdrant_client import models
+
+    # A builder killed while holding it, restarted on the same host and working copy, takes it back at once.
+    client.upsert("news--lease", [models.PointStruct(id=0, vector={}, payload={"owner": "h:/work", "until": 1e12})])
+    with pytest.raises(IndexBusy):
+        with lease(client, "news", owner="h:/other", settle=0.0):
+            pass
+    with lease(client, "news", owner="h:/work", settle=0.0):
+        pass
     client.close()
 
 

@@ -54,7 +54,7 @@ def _row_terms(postings: bm25.Postings) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def publish(index: Index, client, alias: str, *, step: Callable[[str], None] = lambda name: None,
-            batch: int = BATCH) -> Published:
+            batch: int = BATCH, shards: int | None = None, replicas: int | None = None) -> Published:
     """Write `index` (a loaded local generation) into a new collection version, then point `alias` at it.
 
     Point ids are the generation's row numbers (documents and the description above them), so writing
@@ -77,6 +77,7 @@ def publish(index: Index, client, alias: str, *, step: Callable[[str], None] = l
                                                hnsw_config=models.HnswConfigDiff(m=0)),  # read, never searched
             },
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            shard_number=shards, replication_factor=replicas,
         )
         with warnings.catch_warnings():  # local mode keeps no payload indexes and says so
             warnings.simplefilter("ignore")

@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.report import write_section
 
-from benchmarks.report import write_section  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 K = 50
 

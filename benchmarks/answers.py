@@ -13,13 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.report import write_section
+from bot.answer import load_calibration
+from bot.evaluate import run_eval, summarise, tradeoff
+from bot.settings import Settings
 
-from benchmarks.report import write_section  # noqa: E402
-from bot.answer import load_calibration  # noqa: E402
-from bot.evaluate import run_eval, summarise, tradeoff  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 

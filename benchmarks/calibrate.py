@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bot.answer import CALIBRATION, FEATURES, SCORER_FEATURES, never_abstaining
+from bot.evaluate import run_eval, tradeoff
+from bot.settings import Settings
 
-from bot.answer import CALIBRATION, FEATURES, SCORER_FEATURES, never_abstaining  # noqa: E402
-from bot.evaluate import run_eval, tradeoff  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def fit_scorer(path: Path, encoder_spec: str, drop: list[str]) -> dict:

@@ -23,11 +23,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.report import write_section
+from embeddings.documents import decode, parse_date, read_document
 
-from benchmarks.report import write_section  # noqa: E402
-from embeddings.documents import decode, parse_date, read_document  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PAGES = ROOT.parent / "shared" / "datasets" / "web-extraction"
 SHORT = 200  # characters under which the combination falls back to trafilatura

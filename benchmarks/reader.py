@@ -14,12 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.report import write_section
+from bot.reader_eval import run_reader_eval, summarise_reader
+from bot.settings import Settings
 
-from benchmarks.report import write_section  # noqa: E402
-from bot.reader_eval import run_reader_eval, summarise_reader  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SETS = sorted((ROOT / "benchmarks" / "reader").glob("*.json"))
 

@@ -22,15 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.report import write_section
+from bot.answer import FEATURES, load_calibration, never_abstaining
+from bot.engine import Engine
+from bot.evaluate import run_eval
+from bot.readerset import CORPORA, STYLES, ReaderSet, load_reader_set, shows, write_corpus
+from bot.settings import Settings
 
-from benchmarks.report import write_section  # noqa: E402
-from bot.answer import FEATURES, load_calibration, never_abstaining  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.evaluate import run_eval  # noqa: E402
-from bot.readerset import CORPORA, STYLES, ReaderSet, load_reader_set, shows, write_corpus  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 SETS = sorted((ROOT / "benchmarks" / "reader").glob("*.json"))

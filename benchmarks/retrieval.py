@@ -18,15 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.report import write_section
+from bot.datasets import load_squad, write_articles
+from embeddings.encoders import make_encoder
+from embeddings.index import Index, build_index
+from embeddings.search import CANDIDATES, BM25_WEIGHT, Searcher, fuse, minmax
+from embeddings.textnorm import clean_spaces
 
-from benchmarks.report import write_section  # noqa: E402
-from bot.datasets import load_squad, write_articles  # noqa: E402
-from embeddings.encoders import make_encoder  # noqa: E402
-from embeddings.index import Index, build_index  # noqa: E402
-from embeddings.search import CANDIDATES, BM25_WEIGHT, Searcher, fuse, minmax  # noqa: E402
-from embeddings.textnorm import clean_spaces  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 WEIGHTS = [0.3, 0.5, 0.6, 0.7, 0.8, 0.9]

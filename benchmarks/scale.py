@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 ENCODER = "hash:512"

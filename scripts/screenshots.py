@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # for tests/botapi.py: the test harness is not an installed package
 
 from tests.botapi import BotProcess, Emulator, Reply, User  # noqa: E402
 

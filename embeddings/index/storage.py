@@ -14,7 +14,7 @@ from typing import Callable
 from embeddings.index.errors import IndexBusy
 from embeddings.index.manifest import segment_names
 
-FORMAT_VERSION = 7  # 4: one BM25/FAISS per generation; 5: segments, postings, shared vocabulary; 6: term bounds;
+FORMAT_VERSION = 7  # changes with the layout of the files: an index written in another is rebuilt, never misread
 POINTER = "CURRENT"
 SEGMENTS = "segments"
 

@@ -155,7 +155,7 @@ class QdrantIndex:
 
     # -- search ----------------------------------------------------------------------------------
 
-    def _sparse_query(self, tokens: list[str], expansions: Sequence[tuple[str, float]] = ()):
+    def sparse_query(self, tokens: list[str], expansions: Sequence[tuple[str, float]] = ()):
         """The question as a sparse vector: each known term with its count (Qdrant multiplies in the IDF);
         an expansion term not among them with its factor."""
         from qdrant_client import models
@@ -192,7 +192,7 @@ class QdrantIndex:
         from qdrant_client import models
 
         qv = np.asarray(vector, dtype=np.float32).tolist()
-        sparse = self._sparse_query(tokens, expansions)
+        sparse = self.sparse_query(tokens, expansions)
         where = self._filter(filters)
         requests = [models.QueryRequest(query=qv, using=DENSE, limit=k, filter=where, with_payload=False)]
         if sparse.indices:
@@ -224,7 +224,7 @@ class QdrantIndex:
 
     def bm25_scores(self, tokens: list[str], filters: Filters | None = None) -> np.ndarray:
         out = np.zeros(self.rows, dtype=np.float32)
-        sparse = self._sparse_query(tokens)
+        sparse = self.sparse_query(tokens)
         if not sparse.indices or not self.live_count:
             return out
         found = self.client.query_points(self.collection, query=sparse, using=SPARSE, limit=self.live_count,

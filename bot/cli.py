@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_args(p)
     p.add_argument("--force", action="store_true", help="rebuild everything, reusing nothing")
     p.add_argument("--watch", action="store_true", help="keep watching the seeds folder and reindex after changes settle")
+    p.add_argument("--json", action="store_true",
+                   help="print each build's report as one JSON object: files added/changed/removed, passages "
+                        "embedded/reused/resumed, seconds and seconds per phase (read, cut, embed, write, publish)")
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("ask", help="answer a question by quoting the seeds (indexes them first if they changed)")
@@ -214,10 +217,23 @@ def run_index(settings: Settings, force: bool = False, engine=None):
         return report
     encoder = make_encoder(settings.encoder, threads=settings.threads)
     return build_index(settings.seeds_dir, settings.index_dir, encoder, max_bytes=settings.max_file_bytes,
-                       progress=sys.stderr.isatty(), on_step=step_hook(settings), force=force)
+                       progress=sys.stderr.isatty(), on_step=step_hook(settings), force=force,
+                       passage_vectors=settings.passage_vectors)
 
 
-def print_report(report) -> None:
+def report_json(report) -> dict:
+    return {"generation": report.generation, "added": list(report.added), "changed": list(report.changed),
+            "removed": list(report.removed), "unchanged": report.unchanged, "documents": report.documents,
+            "passages": report.passages, "embedded": report.embedded, "reused": report.reused,
+            "resumed": report.resumed, "seconds": round(report.seconds, 3),
+            "phases": {k: round(v, 3) for k, v in report.phases.items()},
+            "warnings": [{"path": w.path, "reason": w.reason} for w in report.warnings]}
+
+
+def print_report(report, as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps(report_json(report), ensure_ascii=False), flush=True)
+        return
     for name in report.added:
         print(f"  + {name}")
     for name in report.changed:
@@ -243,7 +259,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _index(args: argparse.Namespace, settings: Settings, engine) -> int:
-    print_report(run_index(settings, force=args.force, engine=engine))
+    print_report(run_index(settings, force=args.force, engine=engine), args.json)
     if not args.watch:
         return 0
     from watchfiles import watch
@@ -251,7 +267,8 @@ def _index(args: argparse.Namespace, settings: Settings, engine) -> int:
     from embeddings.index import seeds_changed
 
     def outdated() -> bool:
-        return engine.seeds_changed() if engine is not None else seeds_changed(settings.seeds_dir, settings.index_dir)
+        return (engine.seeds_changed() if engine is not None
+                else seeds_changed(settings.seeds_dir, settings.index_dir, settings.passage_vectors))
 
     # watchfiles batches events until the folder has been quiet for `debounce` ms. The watcher
     # only exists from the first yield on, so a change made before that is caught by comparing
@@ -260,11 +277,11 @@ def _index(args: argparse.Namespace, settings: Settings, engine) -> int:
     for changes in watch(settings.seeds_dir, debounce=1500, step=200, yield_on_timeout=True, rust_timeout=1000):
         if not announced:
             if outdated():
-                print_report(run_index(settings, engine=engine))
+                print_report(run_index(settings, engine=engine), args.json)
             print(f"watching {settings.seeds_dir} (Ctrl-C to stop)", flush=True)
             announced = True
         elif changes:
-            print_report(run_index(settings, engine=engine))
+            print_report(run_index(settings, engine=engine), args.json)
     return 0
 
 

@@ -20,6 +20,7 @@ from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
 from embeddings.backend import Filters, SearchBackend
 from embeddings.index import BuildReport, Index, IndexBusy, build_index, seeds_changed
+from embeddings.index.progress import Progress
 from embeddings.search import Hit, Searcher, SearcherSlot
 from embeddings.textnorm import normalize, strip_controls
 from embeddings.warm import Warmer, available_bytes, default_budget, files_by_heat, warm
@@ -154,9 +155,9 @@ class Engine:
             from embeddings.qdrant import seeds_changed as published_differs
 
             return published_differs(self.settings.seeds_dir, self.qdrant, self.settings.qdrant_collection)
-        return seeds_changed(self.settings.seeds_dir, self.settings.index_dir)
+        return seeds_changed(self.settings.seeds_dir, self.settings.index_dir, self.settings.passage_vectors)
 
-    def reindex(self, force: bool = False, progress: bool = False) -> BuildReport:
+    def reindex(self, force: bool = False, progress: "bool | Progress" = False) -> BuildReport:
         """Reindex what changed, then swap the new generation in; questions keep being answered meanwhile.
 
         With Qdrant, the generation is built in index_dir (the builder's working copy, which keeps the
@@ -184,10 +185,10 @@ class Engine:
             self._load()
             return report
 
-    def _build(self, force: bool, progress: bool) -> BuildReport:
+    def _build(self, force: bool, progress: "bool | Progress") -> BuildReport:
         s = self.settings
         return build_index(s.seeds_dir, s.index_dir, self.encoder, max_bytes=s.max_file_bytes, progress=progress,
-                           on_step=step_hook(s), force=force)
+                           on_step=step_hook(s), force=force, passage_vectors=s.passage_vectors)
 
     def refresh(self) -> bool:
         """A Qdrant replica's look at the alias: load the version another replica published, if there is

@@ -29,6 +29,7 @@ class Settings:
     threads: int = 1
     warm_mb: int | None = None  # page cache to fill with the index when serving; None: half of what is free
     debug_pause: float = 0.0  # fault-injection tests: pause after each index build step
+    passage_vectors: str = "whole"  # a passage's vector: its text embedded, or the mean of its sentences' ("mean")
     backend: str = "local"  # where the index is searched: "local" (files in index_dir) or "qdrant"
     qdrant_url: str | None = None  # a Qdrant server (or cluster) by URL
     qdrant_path: Path | None = None  # qdrant-client's local mode in this folder (one process; tests, trials)
@@ -70,6 +71,8 @@ class Settings:
             values["warm_mb"] = _whole("QUOTEBOT_WARM_MB", env["QUOTEBOT_WARM_MB"])
         if env.get("QUOTEBOT_DEBUG_PAUSE"):
             values["debug_pause"] = float(env["QUOTEBOT_DEBUG_PAUSE"])
+        if env.get("QUOTEBOT_PASSAGE_VECTORS"):
+            values["passage_vectors"] = env["QUOTEBOT_PASSAGE_VECTORS"].strip()
         if env.get("QUOTEBOT_BACKEND"):
             values["backend"] = env["QUOTEBOT_BACKEND"].strip()
         if env.get("QUOTEBOT_QDRANT_URL"):
@@ -92,6 +95,9 @@ class Settings:
             if value is not None:
                 values[key] = Path(value) if key in {"seeds_dir", "index_dir", "qdrant_path", "state_dir"} else value
         settings = replace(cls(), **values)
+        if settings.passage_vectors not in PASSAGE_VECTORS:
+            raise ConfigError(f"QUOTEBOT_PASSAGE_VECTORS must be one of {', '.join(PASSAGE_VECTORS)}, "
+                              f"not {settings.passage_vectors!r}")
         if settings.backend not in BACKENDS:
             raise ConfigError(f"the backend must be one of {', '.join(BACKENDS)}, not {settings.backend!r}")
         if settings.backend == "qdrant" and not (settings.qdrant_url or settings.qdrant_path):
@@ -104,6 +110,7 @@ class Settings:
 
 
 BACKENDS = ("local", "qdrant")
+PASSAGE_VECTORS = ("whole", "mean")
 
 
 def _seconds(name: str, text: str) -> float:

@@ -301,3 +301,40 @@ def test_watch_reindexes_after_changes_settle(seeds_copy, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_passage_vectors_as_the_mean_of_their_sentences(tmp_path, seeds_copy):
+    from embeddings.index import seeds_changed
+    from embeddings.index.build import mean_vectors
+
+    enc = HashingEncoder(64)
+    whole = build_index(seeds_copy, tmp_path / "idx", enc)
+    assert not seeds_changed(seeds_copy, tmp_path / "idx") and seeds_changed(seeds_copy, tmp_path / "idx", "mean")
+    report = build_index(seeds_copy, tmp_path / "idx", enc, passage_vectors="mean")  # another way: all made again
+    assert report.passages == whole.passages and report.reused == 0
+    index = Index.load(tmp_path / "idx", enc.id)
+    assert index.manifest.encoder == EncoderInfo(enc.id, 64, "mean")
+    rows = np.flatnonzero(index.live)[:20].tolist()
+    for row, sentences in zip(rows, index.sentence_vectors(rows)):
+        mean = sentences.astype(np.float64).mean(axis=0)
+        assert np.allclose(index.vectors([row])[0], mean / np.linalg.norm(mean), atol=2e-3)
+    assert mean_vectors(np.zeros((0, 4)), np.zeros(0, np.int64), 4).shape == (0, 4)
+    again = build_index(seeds_copy, tmp_path / "idx", enc, passage_vectors="mean")
+    assert again.embedded == 0 and not seeds_changed(seeds_copy, tmp_path / "idx", "mean")
+
+
+def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(tmp_path, seeds_copy):
+    texts: list[str] = []
+
+    class Counting(HashingEncoder):
+        def encode(self, batch, batch_size=64):
+            texts.extend(batch)
+            return super().encode(batch, batch_size)
+
+    # One paragraph of 30 sentences: it is cut into passages that overlap by a sentence.
+    long = "".join(f"第{i}座工厂在今年第{i}季度投产，年产能为{i * 1000}吨。" for i in range(1, 31))
+    (seeds_copy / "900_long.md").write_text(f"---\ntitle: 工厂\ndate: 2026-01-01\n---\n\n{long}\n", encoding="utf-8")
+    build_index(seeds_copy, tmp_path / "idx", Counting(64), passage_vectors="mean")
+    index = Index.load(tmp_path / "idx", "hash:64")
+    sentences = [p.text[a:b] for p in index.passages for a, b in p.sentences]
+    assert len(texts) == len(set(texts)) == len(set(sentences)) < len(sentences)

@@ -12,6 +12,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -304,3 +305,36 @@ def test_every_quote_for_any_question_is_verbatim(seed_engine, question, reliabi
     reliability("arbitrary questions (hypothesis: random Unicode, seed-vocabulary mixes)", 1,
                 "every quote a verbatim slice of its source paragraph; at most three; none when abstaining")
 
+
+
+def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path):
+    """SIGKILL after the 5th of ~12 embedded batches; the next build takes those vectors back from the
+    journal, embeds only the rest, and ends with the vectors an uninterrupted build has."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for f in range(30):  # 1,500 passages of two sentences: 12 batches of 256 sentences, then 6 of passages
+        body = "".join(f"第{f}号文件的第{i}段说，编号{f * 100 + i}的仓库今年存货{i * 7 + f}吨。"
+                       f"仓库{f * 100 + i}明年将扩建{i + f}座库房。\n\n" for i in range(50))
+        (seeds / f"{f:03d}.md").write_text(f"---\ntitle: 仓库{f}\ndate: 2026-01-01\n---\n\n{body}", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    env = dict(os.environ, QUOTEBOT_DEBUG_PAUSE="0.02", QUOTEBOT_ENCODER=ENC.id)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "index", "--seeds", str(seeds), "--index", str(index_dir)],
+                            cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    batches = 0
+    try:
+        for line in proc.stderr:
+            batches += line.strip() == "step: embedded-batch"
+            if batches == 5:
+                break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert batches == 5 and current_generation(index_dir) is None
+    resumed = build_index(seeds, index_dir, ENC)
+    assert resumed.resumed == 5 * 256 and resumed.passages == 1500
+    assert "1280 vectors from the interrupted build" in resumed.summary()
+    assert not (index_dir / "embedding-journal.sqlite").exists()  # published: its vectors are in the index now
+    whole = build_index(seeds, tmp_path / "whole", ENC)
+    a, b = Index.load(index_dir, ENC.id), Index.load(tmp_path / "whole", ENC.id)
+    rows = list(range(a.rows))
+    assert whole.resumed == 0 and np.array_equal(a.vectors(rows), b.vectors(rows))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import errno
 import re
 import shutil
-import sqlite3
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -17,9 +16,9 @@ import numpy as np
 from embeddings import bm25
 from embeddings.boilerplate import repeat_key, repeated, title_key
 from embeddings.documents import LoadWarning, read_file
-from embeddings.encoders import Encoder
+from embeddings.encoders import Encoder, l2_normalise
 from embeddings.passages import Passage, content_hash, document_passages
-from embeddings.store import Store, write_store
+from embeddings.store import write_store
 from embeddings.tokens import Tokenizer, discover_user_words
 from embeddings.vocab import Vocabulary
 from embeddings.index.manifest import (Counts, EncoderInfo, FileEntry, Manifest, RepeatLine, SegmentEntry,
@@ -28,8 +27,11 @@ from embeddings.index.plan import (Part, compatible, file_hashes, group_parts, p
                                    rules_of)
 from embeddings.index.dense import build_faiss, choose_index_type
 from embeddings.index.errors import IndexWriteFailed
+from embeddings.index.journal import Journal
+from embeddings.index.progress import BarProgress, Progress
+from embeddings.index.reuse import Reuse
 from embeddings.index.storage import (FORMAT_VERSION, SEGMENTS, cleanup, fsync_file, fsync_tree, lock,
-                                       current_generation, publish, read_json, write_error, write_json)
+                                       current_generation, publish, write_error, write_json)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class BuildReport:
     retokenized: int
     seconds: float
     warnings: tuple[LoadWarning, ...] = ()
+    resumed: int = 0  # texts whose vectors a killed build had embedded (read back from the journal)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: read, cut, embed, write, publish
 
     @property
     def changed_anything(self) -> bool:
@@ -54,8 +58,8 @@ class BuildReport:
     def summary(self) -> str:
         return (
             f"files: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{self.unchanged} unchanged; passages: {self.passages} ({self.embedded} embedded, {self.reused} reused); "
-            f"{self.seconds:.2f} s"
+            f"{self.unchanged} unchanged; passages: {self.passages} ({self.embedded} embedded, {self.reused} reused"
+            + (f", {self.resumed} vectors from the interrupted build" if self.resumed else "") + f"); {self.seconds:.2f} s"
         )
 
 
@@ -84,9 +88,10 @@ def build_index(
     encoder: Encoder,
     *,
     max_bytes: int = 10 * 1024 * 1024,
-    progress: bool = False,
+    progress: bool | Progress = False,
     on_step: Callable[[str], None] | None = None,
     force: bool = False,
+    passage_vectors: str = "whole",
 ) -> BuildReport:
     """Reindex `seeds_dir` into a new generation of `index_dir`, reusing all that did not change.
 
@@ -96,6 +101,8 @@ def build_index(
     the previous generation in place and loadable.
     """
     step = on_step or (lambda name: None)
+    # True: a bar per phase on the terminal; False: timed, not shown; or the caller's (the chat's message).
+    meter = progress if isinstance(progress, Progress) else BarProgress() if progress else Progress()
     t0 = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     with lock(index_dir):
@@ -104,7 +111,7 @@ def build_index(
         prev: Manifest | None = None
         if prev_gen is not None and not force:
             manifest = previous_manifest(prev_gen)
-            prev = manifest if manifest is not None and compatible(manifest, encoder, rules) else None
+            prev = manifest if manifest is not None and compatible(manifest, encoder, rules, passage_vectors) else None
         prev_files: dict[str, FileEntry] = prev.files if prev else {}
 
         hashes = file_hashes(seeds_dir)
@@ -117,11 +124,13 @@ def build_index(
         parts: list[Part] = []
         warnings: list[LoadWarning] = [w for w in (prev.warnings if prev else ())
                                        if w.path in hashes and w.path not in todo]
+        meter.phase("read", len(todo))
         for path in todo:
             loaded, notes = read_file(seeds_dir, path, max_bytes)
             warnings.extend(notes)
             passages = [p for d in loaded for p in document_passages(d)]
             parts.append(Part(path, hashes[path], loaded, passages, discover_user_words(p.text for p in passages)))
+            meter.advance()
         warnings.sort(key=lambda w: w.path)
         step("documents-read")
 
@@ -131,24 +140,28 @@ def build_index(
         tokenizer = Tokenizer(user_words)
         vocab = Vocabulary.load(prev_gen) if prev is not None else Vocabulary.empty()
         groups = group_parts(parts)
-        old = _Reuse(index_dir, prev, [p.path for p in parts], tokenizer) if prev is not None else None
+        old = Reuse(index_dir, prev, [p.path for p in parts], tokenizer) if prev is not None else None
 
         n = _next_number(index_dir, "gen")
         gen = index_dir / f"gen-{n:06d}"
         new_segments: list[Path] = []
         seg_numbers = iter(range(_next_number(index_dir / SEGMENTS, "seg"), 1 << 30))
-        embedded = retokenized = 0
+        embedded = retokenized = resumed = 0
+        journal: Journal | None = None
         try:
+            journal = Journal(index_dir, encoder.id, encoder.dim)  # inside: a full disk fails it too
             built: list[SegmentEntry] = []
             for group in groups:
                 # Never a name used before: a reader that loaded an older generation shares
                 # segments by name, so a name must always mean the same files.
                 seg_dir = index_dir / SEGMENTS / f"seg-{next(seg_numbers):06d}-{uuid.uuid4().hex[:8]}"
                 new_segments.append(seg_dir)
-                info, e, r = _build_segment(seg_dir, group, tokenizer, vocab, encoder, old, progress, step)
+                info, e, r, j = _build_segment(seg_dir, group, tokenizer, vocab, encoder, old, meter, step,
+                                                passage_vectors, journal)
                 built.append(info)
                 embedded += e
                 retokenized += r
+                resumed += j
             if not groups:
                 for name in ("tokenised", "embedded"):
                     step(name)
@@ -163,12 +176,13 @@ def build_index(
             manifest = Manifest(
                 format=FORMAT_VERSION, generation=gen.name,
                 built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                build_seconds=round(time.perf_counter() - t0, 3), encoder=EncoderInfo(encoder.id, encoder.dim),
+                build_seconds=round(time.perf_counter() - t0, 3), encoder=EncoderInfo(encoder.id, encoder.dim, passage_vectors),
                 tokenizer=tokenizer.settings,
                 counts=Counts(len(hashes), sum(f.documents for f in files.values()), live),
                 vocabulary=len(vocab), segments=tuple(segments),
                 files={p: replace(f, lines=None) for p, f in sorted(files.items())},  # repeat lines stay in segments
                 repeated=repeats, warnings=tuple(warnings), versions=package_versions())
+            meter.phase("publish", 1)
             if gen.exists():
                 shutil.rmtree(gen)
             gen.mkdir(parents=True)
@@ -185,6 +199,8 @@ def build_index(
             step("synced")
             publish(index_dir, gen, step)
         except BaseException as exc:
+            if journal is not None:
+                journal.close()  # kept: what it holds is not embedded again by the next build
             if current_generation(index_dir) != gen:  # never leave a half-written generation behind
                 shutil.rmtree(gen, ignore_errors=True)
                 for seg_dir in new_segments:
@@ -196,13 +212,16 @@ def build_index(
                                        f"{where}") from exc
             raise
         step("published")
+        journal.remove()
         cleanup(index_dir, keep={gen.name} | ({prev_gen.name} if prev_gen else set()))
         step("cleaned")
+        meter.advance()
+        meter.finish()
         return BuildReport(
             generation=gen.name, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
             unchanged=len(unchanged), documents=manifest.counts.documents, passages=live, embedded=embedded,
             reused=live - embedded, retokenized=retokenized, seconds=time.perf_counter() - t0,
-            warnings=tuple(warnings),
+            warnings=tuple(warnings), resumed=resumed, phases=dict(meter.seconds),
         )
 
 
@@ -213,109 +232,62 @@ def _next_number(folder: Path, prefix: str) -> int:
     return max([0, *existing]) + 1
 
 
-class _Reuse:
-    """What the previous generation already computed for files about to be rebuilt, by content hash:
-    passage and sentence vectors, and the cut of passages whose text (and user words) did not change."""
-
-    def __init__(self, index_dir: Path, prev: Manifest, paths: list[str], tokenizer: Tokenizer):
-        self.passages: dict[str, np.ndarray] = {}
-        self.sentences: dict[str, np.ndarray] = {}
-        self.tokens: dict[tuple[str, tuple], tuple[np.ndarray, list[np.ndarray]]] = {}
-        self.tokenizer = tokenizer
-        by_segment: dict[str, list[FileEntry]] = {}
-        for path in paths:
-            f = prev.files.get(path)
-            if f is not None:
-                by_segment.setdefault(f.segment, []).append(f)
-        for name, fs in by_segment.items():
-            try:
-                self._read(index_dir / SEGMENTS / name, fs)
-            except (OSError, ValueError, KeyError, sqlite3.Error):
-                continue  # nothing reused: cutting and embedding again is only slower
-
-    def _read(self, folder: Path, fs: list[FileEntry]) -> None:
-        load = lambda name: np.load(folder / f"{name}.npy", mmap_mode="r")  # noqa: E731
-        vectors, sent_vectors, sent_ptr = load("vectors"), load("sentence_vectors"), load("sentence_ptr")
-        sent_tokens, sent_token_ptr = load("sentence_tokens"), load("sentence_token_ptr")
-        terms, ptr, post_rows, tf = (load(f"postings.{k}") for k in ("terms", "ptr", "rows", "tf"))
-        wanted = np.zeros(len(vectors), dtype=bool)
-        for f in fs:
-            start, stop = f.rows
-            wanted[start:stop] = True
-        # Each wanted row's terms, repeated tf times: all BM25 needs of the original cut.
-        hits = np.flatnonzero(wanted[np.asarray(post_rows)])
-        row_of_hit = np.asarray(post_rows[hits], dtype=np.int64)
-        term_of_hit = np.asarray(terms, dtype=np.int64)[np.searchsorted(np.asarray(ptr), hits, side="right") - 1]
-        order = np.argsort(row_of_hit, kind="stable")
-        row_of_hit, term_of_hit, counts = row_of_hit[order], term_of_hit[order], np.asarray(tf)[hits][order]
-        bounds = np.searchsorted(row_of_hit, np.arange(len(vectors) + 1))
-        # Words jieba has learnt since this segment was cut: passages containing one are cut again.
-        cut_with = SegmentEntry.from_segment_json(read_json(folder / "segment.json")).cut_with
-        stale = set(self.tokenizer.user_words) - set(cut_with)
-        store = Store(folder / "store.sqlite")
-        try:
-            for f in fs:
-                for row in range(*f.rows):
-                    p, _ = store.passage(row, row)
-                    key = content_hash(p.text)
-                    self.passages[key] = vectors[row]
-                    first = int(sent_ptr[row])
-                    sents = []
-                    for i, (a, b) in enumerate(p.sentences):
-                        s = first + i
-                        self.sentences[content_hash(p.text[a:b])] = sent_vectors[s]
-                        sents.append(np.asarray(sent_tokens[int(sent_token_ptr[s]):int(sent_token_ptr[s + 1])]))
-                    if stale and any(w in self.tokenizer.canonical(p.text) for w in stale):
-                        continue
-                    lo, hi = bounds[row], bounds[row + 1]
-                    toks = np.repeat(term_of_hit[lo:hi], counts[lo:hi].astype(np.int64)).astype(np.int32)
-                    self.tokens[key, p.sentences] = (toks, sents)
-        finally:
-            store.close()
-
-    def cut(self, p: Passage) -> tuple[np.ndarray, list[np.ndarray]] | None:
-        """The stored cut of a passage with the same text and sentences, if it is still valid."""
-        return self.tokens.get((content_hash(p.text), p.sentences))
-
-
-def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, progress: bool, label: str
-           ) -> tuple[np.ndarray, int]:
-    """float16 vectors for `texts`, copying those whose text was embedded before; (vectors, embedded)."""
+def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, journal: Journal, meter: Progress,
+           step: Callable[[str], None]) -> tuple[np.ndarray, list[int], int]:
+    """float16 vectors for `texts`: copied where the previous generation or an interrupted build (the journal)
+    embedded the same text, embedded once for a text that occurs twice (a sentence two overlapping passages
+    share); each embedded batch is committed to the journal. (vectors, positions embedded now or by the
+    interrupted build, texts the journal held)."""
     out = np.zeros((len(texts), encoder.dim), dtype=np.float16)
-    todo = []
+    todo: dict[str, list[int]] = {}
     for i, text in enumerate(texts):
-        row = old.get(content_hash(text))
+        key = content_hash(text)
+        row = old.get(key)
         if row is not None and len(row) == encoder.dim:
             out[i] = row
         else:
-            todo.append(i)
+            todo.setdefault(key, []).append(i)
+    done, earlier = journal.get(list(todo))
+    for key, vector in done.items():
+        out[todo[key]] = vector
+    keys = [k for k in todo if k not in done]
+    meter.add(len(keys))
     batch = 256
-    chunks = range(0, len(todo), batch)
-    if progress and len(todo) > 2 * batch:
-        from tqdm import tqdm
+    for start in range(0, len(keys), batch):
+        part = keys[start:start + batch]
+        found = encoder.encode([texts[todo[k][0]] for k in part])
+        journal.put(part, found)
+        for k, vector in zip(part, found):
+            out[todo[k]] = vector
+        meter.advance(len(part))
+        step("embedded-batch")
+    return out, [i for g in todo.values() for i in g], earlier
 
-        chunks = tqdm(chunks, desc=label, unit="batch")
-    for start in chunks:
-        ids = todo[start:start + batch]
-        out[ids] = encoder.encode([texts[i] for i in ids])
-    return out, len(todo)
+
+def mean_vectors(sentence_vectors: np.ndarray, counts: np.ndarray, dim: int) -> np.ndarray:
+    """Each passage's vector as the normalised mean of its sentences' vectors (float16)."""
+    if not len(counts):
+        return np.zeros((0, dim), dtype=np.float16)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    sums = np.add.reduceat(np.asarray(sentence_vectors, dtype=np.float32), starts, axis=0)
+    return l2_normalise(sums).astype(np.float16)
 
 
 def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: Vocabulary, encoder: Encoder,
-                   old: "_Reuse | None", progress: bool, step: Callable[[str], None]) -> tuple[SegmentEntry, int, int]:
-    """Cut, embed and write one segment; returns (its manifest entry, passages embedded, passages cut)."""
+                   old: "Reuse | None", meter: Progress, step: Callable[[str], None],
+                   passage_vectors: str, journal: Journal) -> tuple[SegmentEntry, int, int, int]:
+    """Cut, embed and write one segment; returns (its manifest entry, passages embedded, passages cut, vectors
+    read back from the journal)."""
     import faiss
 
     docs = [d for part in group for d in part.docs]
     doc_row = {d.id: i for i, d in enumerate(docs)}
     passages = [p for part in group for p in part.passages]
-    iterator = passages
-    if progress and len(passages) > 2000:
-        from tqdm import tqdm
-
-        iterator = tqdm(passages, desc="tokenising", unit="passage")
+    meter.phase("cut", len(passages))
     token_ids, sent_ids, cut = [], [], 0
-    for p in iterator:
+    for k, p in enumerate(passages, 1):
+        if k % 256 == 0:
+            meter.advance(256)
         reused = old.cut(p) if old else None
         if reused is not None:
             token_ids.append(reused[0])
@@ -325,13 +297,23 @@ def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab:
         token_ids.append(vocab.ids_adding(toks))
         sent_ids.extend(vocab.ids_adding(list(dict.fromkeys(st))) for st in sents)
         cut += 1
+    meter.advance(len(passages) % 256)
     step("tokenised")
-    reuse_p = old.passages if old else {}
+    meter.phase("embed", 0)
     reuse_s = old.sentences if old else {}
-    vectors, embedded = _embed([p.text for p in passages], reuse_p, encoder, progress, "embedding passages")
     sentence_texts = [p.text[a:b] for p in passages for a, b in p.sentences]
-    sent_vectors, _ = _embed(sentence_texts, reuse_s, encoder, progress, "embedding sentences")
+    sent_vectors, sentences_embedded, resumed = _embed(sentence_texts, reuse_s, encoder, journal, meter, step)
+    counts = np.fromiter((len(p.sentences) for p in passages), dtype=np.int64, count=len(passages))
+    if passage_vectors == "mean":
+        vectors = mean_vectors(sent_vectors, counts, encoder.dim)
+        owner = np.repeat(np.arange(len(passages)), counts)
+        embedded = len(set(owner[sentences_embedded].tolist())) if sentences_embedded else 0
+    else:
+        vectors, done, more = _embed([p.text for p in passages], old.passages if old else {}, encoder, journal,
+                                     meter, step)
+        embedded, resumed = len(done), resumed + more
     step("embedded")
+    meter.phase("write", 6)  # the store, the vectors, the sentence data, the postings, FAISS, segment.json
 
     if folder.exists():
         shutil.rmtree(folder)
@@ -341,9 +323,9 @@ def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab:
     np.save(folder / "vectors.npy", vectors)
     step("writing-vectors")
     np.save(folder / "sentence_vectors.npy", sent_vectors)
-    counts = np.fromiter((len(p.sentences) for p in passages), dtype=np.int64, count=len(passages))
     np.save(folder / "sentence_ptr.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
     step("wrote-vectors")
+    meter.advance(2)
     post = bm25.postings(token_ids)
     for name in ("terms", "ptr", "rows", "tf", "doclen", "bound"):
         np.save(folder / f"postings.{name}.npy", getattr(post, name))
@@ -351,6 +333,7 @@ def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab:
     np.save(folder / "sentence_tokens.npy", np.concatenate(sent_ids) if sent_ids else np.zeros(0, np.int32))
     np.save(folder / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
     step("wrote-bm25")
+    meter.advance(2)
     index_type = choose_index_type(len(passages), vectors.shape[1])
     if passages:
         try:
@@ -358,6 +341,7 @@ def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab:
         except RuntimeError as exc:  # faiss reports I/O errors (a full disk) as RuntimeError
             raise OSError(errno.EIO, f"writing dense.faiss failed: {' '.join(str(exc).split())[:200]}") from exc
     step("wrote-faiss")
+    meter.advance()
 
     files, row, drow = {}, 0, 0
     for part in group:
@@ -370,7 +354,8 @@ def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab:
                         bound_avgdl=post.bound_avgdl, user_words=tuple(sorted(set().union(*(p.words for p in group)))),
                         files=files, cut_with=tuple(tokenizer.user_words))
     write_json(folder / "segment.json", info.to_json())
-    return info.listing(), embedded, cut
+    meter.advance()
+    return info.listing(), embedded, cut, resumed
 
 
 def _repeat_candidates(part: "Part") -> tuple[RepeatLine, ...]:

@@ -9,6 +9,9 @@ from typing import Any, NamedTuple
 from embeddings.documents.model import LoadWarning
 
 
+PASSAGE_VECTORS = ("whole", "mean")
+
+
 class ManifestError(ValueError):
     """A manifest or segment.json lacks a field or holds one of the wrong type. A ValueError, so that
     whoever already reports unreadable index files as corrupt reports this the same way."""
@@ -151,13 +154,18 @@ class SegmentEntry:
 class EncoderInfo:
     id: str
     dim: int
+    passages: str = "whole"  # a passage's vector: its text embedded ("whole") or its sentences' mean ("mean")
 
     @classmethod
     def from_json(cls, data: Any) -> EncoderInfo:
-        return cls(_field(data, "id", str), _field(data, "dim", int))
+        passages = data.get("passages", "whole") if isinstance(data, dict) else "whole"
+        if passages not in PASSAGE_VECTORS:
+            raise ManifestError(f"field 'passages' holds {passages!r}")
+        return cls(_field(data, "id", str), _field(data, "dim", int), passages)
 
     def to_json(self) -> dict:
-        return {"id": self.id, "dim": self.dim}
+        # "whole" is left out, so manifests written before the field existed read and write the same bytes
+        return {"id": self.id, "dim": self.dim, **({"passages": self.passages} if self.passages != "whole" else {})}
 
 
 @dataclass(frozen=True)

@@ -191,3 +191,45 @@ def test_replicas_sharing_a_state_folder_share_each_users_limit(tmp_path):
     assert second.check(7, 110.0) == 0.0  # the first has left the window
     first.close()
     second.close()
+
+
+def test_the_admin_sees_the_reindex_progress_while_it_runs(tmp_path, monkeypatch):
+    """The reindex message is edited with the phase, count, rate and time left, at most every few seconds."""
+    import asyncio
+    import time as clock
+
+    from bot.render import progress_text
+    from bot.settings import Settings
+    from bot.telegram import service as svc_module
+    from embeddings.index.progress import Progress
+
+    class SlowEngine:
+        def reindex(self, progress: Progress):
+            progress.phase("embed", 40)
+            for _ in range(40):
+                clock.sleep(0.01)
+                progress.advance()
+            progress.finish()
+            return "report"
+
+    monkeypatch.setattr(svc_module, "PROGRESS_SECONDS", 0.05)
+    service = svc_module.ChatService(Settings(index_dir=tmp_path), SlowEngine())
+    seen = []
+
+    async def show(now):
+        seen.append(progress_text(now, traditional=False))
+
+    assert asyncio.run(service.reindex(show)) == "report"
+    service.shutdown()
+    assert 2 <= len(seen) <= 10 and all(line.startswith("正在重新索引：计算向量 ") and "/40" in line for line in seen)
+    assert "每秒" in seen[-1] and "约剩" in seen[-1]
+    assert "計算向量" in progress_text(_one_done().snapshot(), traditional=True)
+
+
+def _one_done():
+    from embeddings.index.progress import Progress
+
+    p = Progress()
+    p.phase("embed", 10)
+    p.advance()
+    return p

@@ -94,6 +94,20 @@ def why_html(entry, traditional: bool) -> list[str]:
     return [head, f"<b>candidates</b>\n{cands or '-'}", f"<b>quotes</b>\n{quotes or '-'}", f"<b>feedback</b> {esc(votes)}"]
 
 
+PHASE_NAMES = {"read": "读取文件", "cut": "切分词语", "embed": "计算向量", "write": "写入索引", "publish": "发布"}
+
+
+def progress_text(now, traditional: bool) -> str:
+    """The admin's reindex message while it runs: the phase, how far, how fast, how long still."""
+    if now.eta is None:
+        left = "…"
+    else:
+        left = f"{now.eta / 60:.0f} 分钟" if now.eta >= 90 else f"{max(now.eta, 1):.0f} 秒"
+    phase = PHASE_NAMES.get(now.phase, now.phase)
+    return message("reindex_progress", traditional=traditional, phase=to_traditional(phase) if traditional else phase,
+                   done=f"{now.done:,}", total=f"{now.total:,}", rate=f"{now.rate:,.0f}", left=left)
+
+
 def reindex_html(report, traditional: bool) -> list[str]:
     if not report.changed_anything:
         blocks = [esc(message("reindex_nothing", traditional=traditional))]

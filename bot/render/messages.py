@@ -51,6 +51,8 @@ MESSAGES = {
     "show_related": ("可能相关 {n}", "可能相關 {n}"),
     "paragraph_gone": ("这段原文已不在当前资料中（资料已更新），请重新提问。", "這段原文已不在目前資料中（資料已更新），請重新提問。"),
     "reindexing": ("正在重新索引…", "正在重新索引…"),
+    "reindex_progress": ("正在重新索引：{phase} {done}/{total}，每秒 {rate} 项，约剩 {left}",
+                         "正在重新索引：{phase} {done}/{total}，每秒 {rate} 項，約剩 {left}"),
     "reindex_busy": ("已经在重新索引了，请稍候。", "已經在重新索引了，請稍候。"),
     "reindexed": (
         "索引已更新：新增 {added}，修改 {changed}，删除 {removed}，未变 {unchanged}；共 {documents} 篇、{passages} 个段落（{seconds:.1f} 秒）。",

@@ -15,7 +15,8 @@ from bot.answer import Answer
 from bot.chat import ParagraphRef, addressed_question
 from bot.engine import QuestionError
 from bot.render import (answer_html, example, help_html, is_traditional, message, pack, paragraph_html,
-                        prefers_traditional, reindex_html, sources_html, start_html, stats_html, why_html)
+                        prefers_traditional, progress_text, reindex_html, sources_html, start_html, stats_html,
+                        why_html)
 from bot.telegram.service import ChatService
 
 log = logging.getLogger("quotebot.telegram")
@@ -138,9 +139,16 @@ async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if svc.reindexing.locked():
         await msg.reply_text(message("reindex_busy", traditional=trad))
         return
-    await msg.reply_text(message("reindexing", traditional=trad))
+    status = await msg.reply_text(message("reindexing", traditional=trad))
+
+    async def show(now) -> None:
+        try:
+            await status.edit_text(progress_text(now, trad))
+        except Exception as exc:  # a progress line lost is no loss; the reindex and its report go on
+            log.info("progress message not edited: %s", one_line(exc))
+
     try:
-        report = await svc.reindex()
+        report = await svc.reindex(show)
     except Exception as exc:  # the old index keeps serving; say why in one line
         log.exception("reindex failed")
         await msg.reply_text(message("reindex_failed", traditional=trad, reason=one_line(exc)))

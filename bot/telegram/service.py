@@ -6,6 +6,7 @@ import asyncio
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Awaitable, Callable
 
 from cachetools import TTLCache
 from telegram import Update
@@ -19,8 +20,12 @@ from bot.limits import limiter_for
 from bot.followup import CONTEXT_CHATS, CONTEXT_SECONDS, Turn, topics_of, understood
 from bot.settings import Settings
 from embeddings.index import BuildReport
+from embeddings.index.progress import Progress, Snapshot
 from embeddings.textnorm import to_simplified
 from embeddings.tokens import prepare_tagging
+
+
+PROGRESS_SECONDS = 3.0  # the admin's progress message is edited at most this often (Telegram limits edits)
 
 
 class ChatService:
@@ -97,9 +102,20 @@ class ChatService:
         """Load the version another replica published, if the alias moved (Qdrant); off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.index_pool, self.engine.refresh)
 
-    async def reindex(self) -> BuildReport:
+    async def reindex(self, show: Callable[[Snapshot], Awaitable[None]] | None = None) -> BuildReport:
+        """Reindex on the index thread; every PROGRESS_SECONDS, `show` the phase it is in (the admin's message)."""
         async with self.reindexing:
-            return await asyncio.get_running_loop().run_in_executor(self.index_pool, self.engine.reindex)
+            meter = Progress()
+            job = asyncio.get_running_loop().run_in_executor(self.index_pool, lambda: self.engine.reindex(progress=meter))
+            shown = None
+            while True:
+                done, _ = await asyncio.wait({job}, timeout=PROGRESS_SECONDS)
+                if done:
+                    return job.result()
+                now = meter.snapshot()
+                if show is not None and now is not None and now != shown:
+                    shown = now
+                    await show(now)
 
     async def facts(self) -> CorpusFacts:
         """Documents, date range and three example questions the current index answers (cached per generation)."""

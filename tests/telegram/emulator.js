@@ -9,6 +9,8 @@
 //   getUpdates   ignores `offset` (confirmed updates) and `timeout` (long polling), so PTB spins;
 //                callback queries lack `chat_instance`, which PTB requires.
 //   webhooks     the update POST does not carry the secret token given to setWebhook.
+//   editMessageText  answers with a null result, which PTB cannot parse; Telegram answers with the
+//                edited Message (or True), so this answers True after the emulator's own edit.
 // Added for the tests: a client route /sendUpdate for updates the client API cannot make
 // (edited messages, channel posts).
 'use strict';
@@ -61,6 +63,11 @@ function fixedRoutes(app, server) {
     };
     if (sent.reply_markup) result.reply_markup = sent.reply_markup;
     res.sendResult({ ok: true, result });
+  });
+
+  handle(app, '/bot:token/editMessageText', (req, res) => {
+    server.editMessageText(req.body);
+    res.sendResult({ ok: true, result: true });
   });
 
   handle(app, '/bot:token/getUpdates', async (req, res) => {

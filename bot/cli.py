@@ -215,7 +215,7 @@ def run_index(settings: Settings, force: bool = False, engine=None):
         report = engine.reindex(force=force, progress=sys.stderr.isatty())
         print(f"published to Qdrant: {engine.loaded.index.generation} as {settings.qdrant_collection}", file=sys.stderr)
         return report
-    encoder = make_encoder(settings.encoder, threads=settings.threads)
+    encoder = make_encoder(settings.encoder, threads=settings.build_threads)
     return build_index(settings.seeds_dir, settings.index_dir, encoder, max_bytes=settings.max_file_bytes,
                        progress=sys.stderr.isatty(), on_step=step_hook(settings), force=force,
                        passage_vectors=settings.passage_vectors)

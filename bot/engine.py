@@ -86,6 +86,9 @@ class Engine:
         limit_threads(settings.threads)
         self.settings = settings
         self.encoder = encoder or make_encoder(settings.encoder, threads=settings.threads)
+        # Builds embed with more threads than a question needs (QUOTEBOT_BUILD_THREADS): its own instance, as the
+        # encoder fixes its thread count when it loads. A given encoder (tests, benchmarks) is used for both.
+        self._build_encoder = self.encoder if encoder is not None or settings.build_threads == settings.threads else None
         self._slot = SearcherSlot()
         self._build_lock = threading.Lock()
         self._warmer: Warmer | None = None
@@ -157,15 +160,18 @@ class Engine:
             return published_differs(self.settings.seeds_dir, self.qdrant, self.settings.qdrant_collection)
         return seeds_changed(self.settings.seeds_dir, self.settings.index_dir, self.settings.passage_vectors)
 
-    def reindex(self, force: bool = False, progress: "bool | Progress" = False) -> BuildReport:
+    def reindex(self, force: bool = False, progress: "bool | Progress" = False, answering: bool = False) -> BuildReport:
         """Reindex what changed, then swap the new generation in; questions keep being answered meanwhile.
 
         With Qdrant, the generation is built in index_dir (the builder's working copy, which keeps the
-        next reindex incremental), then published as a new collection version under the replicas' lease."""
+        next reindex incremental), then published as a new collection version under the replicas' lease.
+        `answering`: questions are being answered meanwhile (the chat's /reindex), so the build embeds with
+        the questions' threads, not QUOTEBOT_BUILD_THREADS: on two cores a second build thread only took the
+        answers' core (docs/benchmarks.md, "Answers while a reindex runs")."""
         s = self.settings
         with self._build_lock:
             if s.backend != "qdrant":
-                report = self._build(force, progress)
+                report = self._build(force, progress, answering)
             else:
                 from embeddings.index.plan import file_hashes
                 from embeddings.qdrant import lease, publish, published_info
@@ -174,7 +180,7 @@ class Engine:
                 owner = f"{socket.gethostname()}:{s.index_dir.resolve()}"
                 with lease(self.qdrant, s.qdrant_collection, owner=owner):
                     before = published_info(self.qdrant, s.qdrant_collection)
-                    report = self._build(force, progress)
+                    report = self._build(force, progress, answering)
                     if force or self.seeds_changed():
                         publish(Index.load(s.index_dir, self.encoder.id), self.qdrant, s.qdrant_collection,
                                 step=step_hook(s) or (lambda name: None), shards=s.qdrant_shards,
@@ -185,9 +191,12 @@ class Engine:
             self._load()
             return report
 
-    def _build(self, force: bool, progress: "bool | Progress") -> BuildReport:
+    def _build(self, force: bool, progress: "bool | Progress", answering: bool) -> BuildReport:
         s = self.settings
-        return build_index(s.seeds_dir, s.index_dir, self.encoder, max_bytes=s.max_file_bytes, progress=progress,
+        if self._build_encoder is None:
+            self._build_encoder = make_encoder(s.encoder, threads=s.build_threads)
+        encoder = self.encoder if answering else self._build_encoder
+        return build_index(s.seeds_dir, s.index_dir, encoder, max_bytes=s.max_file_bytes, progress=progress,
                            on_step=step_hook(s), force=force, passage_vectors=s.passage_vectors)
 
     def refresh(self) -> bool:

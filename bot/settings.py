@@ -27,6 +27,7 @@ class Settings:
     rate_window: float = 10.0
     max_question_chars: int = 500
     threads: int = 1
+    build_threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # the encoder's, while building
     warm_mb: int | None = None  # page cache to fill with the index when serving; None: half of what is free
     debug_pause: float = 0.0  # fault-injection tests: pause after each index build step
     passage_vectors: str = "whole"  # a passage's vector: its text embedded, or the mean of its sentences' ("mean")
@@ -67,6 +68,8 @@ class Settings:
             values["rate_limit"], values["rate_window"] = parse_rate(env["QUOTEBOT_RATE_LIMIT"])
         if env.get("QUOTEBOT_THREADS"):
             values["threads"] = _positive_int("QUOTEBOT_THREADS", env["QUOTEBOT_THREADS"])
+        if env.get("QUOTEBOT_BUILD_THREADS"):
+            values["build_threads"] = _positive_int("QUOTEBOT_BUILD_THREADS", env["QUOTEBOT_BUILD_THREADS"])
         if env.get("QUOTEBOT_WARM_MB"):
             values["warm_mb"] = _whole("QUOTEBOT_WARM_MB", env["QUOTEBOT_WARM_MB"])
         if env.get("QUOTEBOT_DEBUG_PAUSE"):

@@ -192,3 +192,17 @@ def test_cli_indexes_into_qdrant_and_answers_within_an_outlet(tmp_path, capsys):
     assert out["sources"] and all(s["source"] == "dw.com" for s in out["sources"])
     assert main(["ask", "英伟达H200芯片", "--since", "Jan 2026", *args]) == 2
     assert "--since" in capsys.readouterr().err
+
+
+def test_builds_embed_with_their_own_threads_and_questions_with_theirs(tmp_path):
+    settings = Settings.from_env({"QUOTEBOT_BUILD_THREADS": "2", "QUOTEBOT_THREADS": "1", "QUOTEBOT_ENCODER": "hash:64"},
+                                 seeds_dir=SEEDS, index_dir=tmp_path / "index")
+    assert (settings.threads, settings.build_threads) == (1, 2)
+    with pytest.raises(ConfigError, match="QUOTEBOT_BUILD_THREADS"):
+        Settings.from_env({"QUOTEBOT_BUILD_THREADS": "0"})
+    engine = Engine(settings)
+    engine.ensure_index()
+    assert engine._build_encoder is not engine.encoder and engine._build_encoder.id == engine.encoder.id
+    assert engine.answer("H200芯片的单价是多少？").quotes
+    same = Engine(replace(settings, build_threads=1))
+    assert same._build_encoder is same.encoder

@@ -204,7 +204,8 @@ def test_the_admin_sees_the_reindex_progress_while_it_runs(tmp_path, monkeypatch
     from embeddings.index.progress import Progress
 
     class SlowEngine:
-        def reindex(self, progress: Progress):
+        def reindex(self, progress: Progress, answering: bool):
+            assert answering  # the chat answers meanwhile: the build must leave the answers their core
             progress.phase("embed", 40)
             for _ in range(40):
                 clock.sleep(0.01)

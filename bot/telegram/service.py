@@ -106,7 +106,7 @@ class ChatService:
         """Reindex on the index thread; every PROGRESS_SECONDS, `show` the phase it is in (the admin's message)."""
         async with self.reindexing:
             meter = Progress()
-            job = asyncio.get_running_loop().run_in_executor(self.index_pool, lambda: self.engine.reindex(progress=meter))
+            job = asyncio.get_running_loop().run_in_executor(self.index_pool, lambda: self.engine.reindex(progress=meter, answering=True))
             shown = None
             while True:
                 done, _ = await asyncio.wait({job}, timeout=PROGRESS_SECONDS)

@@ -1,4 +1,4 @@
-"""Scale benchmark: build, load, answer and reindex at 10^3..10^6 passages, this project against a naive peer.
+"""Scale benchmark: build, load, answer and reindex at 10^3..10^6 passages, this project against two peers.
 
 Corpora: every paragraph of the public sets (../shared/datasets), then synthetic paragraphs made of
 words drawn from jieba's dictionary by frequency (labelled synthetic in the output) up to the size.
@@ -248,16 +248,26 @@ def naive_passages(seeds: Path) -> list[str]:
     return out
 
 
-def naive_build(seeds: Path):
+def naive_build(seeds: Path, library: str = "rank_bm25"):
+    """The peer's index: jieba tokens into rank_bm25 (the naive peer) or bm25s (the fair one), and a flat
+    FAISS index of the same vectors this project uses."""
     import faiss
     import jieba
-    from rank_bm25 import BM25Okapi
 
     from embeddings.encoders import make_encoder
 
     texts = naive_passages(seeds)
     t0 = time.perf_counter()
-    bm25 = BM25Okapi([jieba.lcut(t) for t in texts])
+    tokens = [jieba.lcut(t) for t in texts]
+    if library == "bm25s":
+        import bm25s
+
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+    else:
+        from rank_bm25 import BM25Okapi
+
+        bm25 = BM25Okapi(tokens)
     t1 = time.perf_counter()
     vectors = make_encoder(ENCODER).encode(texts)
     dense = faiss.IndexFlatIP(vectors.shape[1])
@@ -266,7 +276,7 @@ def naive_build(seeds: Path):
     return texts, bm25, dense, {"tokenise_s": t1 - t0, "embed_s": t2 - t1, "seconds": t2 - t0}
 
 
-def child_naive(seeds: Path, questions: list[dict]) -> dict:
+def child_naive(seeds: Path, questions: list[dict], library: str = "rank_bm25") -> dict:
     import re
 
     import jieba
@@ -275,13 +285,17 @@ def child_naive(seeds: Path, questions: list[dict]) -> dict:
     from bot.evaluate import contains_answer
     from embeddings.encoders import make_encoder
 
-    texts, bm25, dense, build = naive_build(seeds)
+    texts, bm25, dense, build = naive_build(seeds, library)
     encoder = make_encoder(ENCODER)
     total_ms, hits1 = [], 0
     for q in questions:
         t1 = time.perf_counter()
         words = jieba.lcut(q["question"])
-        scores = bm25.get_scores(words)
+        if library == "bm25s":
+            known = bm25.get_tokens_ids(words)
+            scores = bm25.get_scores_from_ids(known) if known else np.zeros(len(texts))
+        else:
+            scores = bm25.get_scores(words)
         dense.search(encoder.encode([q["question"]]), 8)
         best = texts[int(np.argmax(scores))]
         sentences = [s for s in re.split(r"(?<=[。！？])", best) if s.strip()]
@@ -290,7 +304,7 @@ def child_naive(seeds: Path, questions: list[dict]) -> dict:
         total_ms.append((time.perf_counter() - t1) * 1000)
         hits1 += contains_answer(quote, tuple(q["answers"]))
     # A change means a rebuild from scratch: that is the peer's reindex time.
-    _, _, _, rebuild = naive_build(seeds)
+    _, _, _, rebuild = naive_build(seeds, library)
     return {"build": build, "reindex_s": rebuild["seconds"], **pct("answer", total_ms),
             "quote1": hits1 / len(questions), "rss_mb": peak_rss_mb()}
 
@@ -358,14 +372,16 @@ def measure(size: int, work: Path, real: list[str], questions_file: Path, peer: 
     # Where answers take milliseconds, the machine's drift between two measurements minutes apart
     # is as large as the difference measured: this project and the peer take turns, REPEATS times,
     # and the run with the median p50 of each is kept (all p50s are recorded).
-    ours, theirs = [], []
+    ours, theirs, fair = [], [], []
     for _ in range(REPEATS if size <= REPEAT_UP_TO else 1):
         ours.append(run_child("query", str(index), str(questions_file), "warm"))
         if peer:
             theirs.append(run_child("naive", str(seeds), str(questions_file)))
+            fair.append(run_child("bm25s", str(seeds), str(questions_file)))
     row["query"] = {**median_run(ours), "runs_p50_ms": [q["answer_p50_ms"] for q in ours]}
     if peer:
         row["peer"] = {**median_run(theirs), "runs_p50_ms": [q["answer_p50_ms"] for q in theirs]}
+        row["peer_bm25s"] = {**median_run(fair), "runs_p50_ms": [q["answer_p50_ms"] for q in fair]}
     row["reindex"] = run_child("reindex", str(seeds), str(index))
     if keep:
         kept = json.loads(built.read_text(encoding="utf-8"))
@@ -415,6 +431,8 @@ def render(rows: list[dict], rate: float, command: str) -> str:
                   f"measured {REPEATS} times, taking turns; the table shows the run with the median p50. All p50s (ms): "
                   + "; ".join(f"{r['build']['passages']:,}: this project " + ", ".join(f"{x:.1f}" for x in r["query"]["runs_p50_ms"])
                               + (", peer " + ", ".join(f"{x:.1f}" for x in r["peer"]["runs_p50_ms"]) if "peer" in r else "")
+                              + (", bm25s peer " + ", ".join(f"{x:.1f}" for x in r["peer_bm25s"]["runs_p50_ms"])
+                                 if "peer_bm25s" in r else "")
                               for r in repeated) + "."]
     if any(r.get("query_cold", {}).get("dropped") is False for r in rows):
         lines += ["", "The page cache could not be dropped (not root): the cold figures are with pages as found."]
@@ -424,23 +442,34 @@ def render(rows: list[dict], rate: float, command: str) -> str:
                   "those of an earlier run that built the kept index (`--keep`); everything else was measured in this "
                   "run, on that index after " + ", ".join(str(r.get("reindexed", 0)) for r in reused) + " earlier "
                   "one-file reindex(es) (each leaves the changed file in a small segment of its own)."]
-    if any("peer" in r for r in rows):
-        lines += ["", "Naive peer (rank_bm25 + jieba + flat FAISS, rebuilt on every change) on the same corpora and questions,",
+    for key, name in (("peer", "Naive peer (rank_bm25 + jieba + flat FAISS, rebuilt on every change)"),
+                      ("peer_bm25s", "Fair peer (bm25s + jieba + flat FAISS, rebuilt on every change; the same quoting)")):
+        lines += peer_table(rows, key, name)
+    return "\n".join(lines)
+
+
+def peer_table(rows: list[dict], key: str, name: str) -> list[str]:
+    def f(x, nd=1):
+        return "-" if x is None else f"{x:,.{nd}f}"
+
+    lines: list[str] = []
+    if any(key in r for r in rows):
+        lines += ["", f"{name} on the same corpora and questions,",
                   "and the ratio peer ÷ this project (above 1: this project is faster):", "",
                   "| passages | peer build s | peer answer p50 / p95 ms | peer reindex s | peer RSS MB | peer quote@1 | build ratio | answer p50 ratio | first-time p50 ratio | reindex ratio |",
                   "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in rows:
-            if "peer" not in r:
+            if key not in r:
                 lines.append(f"| {r['build']['passages']:,} | not run (--peer-max) | | | | | | | | |")
                 continue
-            p, b, q, x = r["peer"], r["build"], r["query"], r["reindex"]
+            p, b, q, x = r[key], r["build"], r["query"], r["reindex"]
             lines.append(
                 f"| {b['passages']:,} | {f(p['build']['seconds'])} | {f(p['answer_p50_ms'])} / {f(p['answer_p95_ms'])} | "
                 f"{f(p['reindex_s'])} | {f(p['rss_mb'], 0)} | {p['quote1']:.2f} | {p['build']['seconds'] / b['seconds']:.2f} | "
                 f"{p['answer_p50_ms'] / q['answer_p50_ms']:.2f} | "
                 f"{f(p['answer_p50_ms'] / q['answer_new_p50_ms'] if q.get('answer_new_p50_ms') else None, 2)} | "
                 f"{p['reindex_s'] / x['seconds']:.2f} |")
-    return "\n".join(lines)
+    return lines
 
 
 def plot(rows: list[dict], out: Path) -> None:
@@ -494,7 +523,8 @@ def main() -> int:
         elif kind == "reindex":
             out = child_reindex(Path(rest[0]), Path(rest[1]))
         else:
-            out = child_naive(Path(rest[0]), json.loads(Path(rest[1]).read_text(encoding="utf-8")))
+            out = child_naive(Path(rest[0]), json.loads(Path(rest[1]).read_text(encoding="utf-8")),
+                              "bm25s" if kind == "bm25s" else "rank_bm25")
         print(json.dumps(out))
         return 0
     if args.from_log:

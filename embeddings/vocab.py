@@ -12,7 +12,7 @@ import mmap
 import os
 import shutil
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -150,15 +150,7 @@ class Vocabulary:
     @classmethod
     def from_words(cls, words: Sequence[str]) -> "Vocabulary":
         """The vocabulary whose term k is words[k] (as `all_words` lists it)."""
-        long: dict[str, int] = {}
-        short_w, short_i = [], []
-        for i, w in enumerate(words):
-            b = w.encode("utf-8")
-            if len(b) > WIDTH or b.endswith(b"\0"):
-                long[w] = i
-            else:
-                short_w.append(b)
-                short_i.append(i)
+        short_w, short_i, long = _by_width((w, i) for i, w in enumerate(words))
         arr = np.array(short_w, dtype=f"S{WIDTH}")
         order = np.argsort(arr, kind="stable")
         return cls(arr[order], np.array(short_i, dtype=np.int32)[order], [], long, len(words))
@@ -305,15 +297,8 @@ class Vocabulary:
         _write(folder / "vocab.added.json", {"base": len(self) - len(added), "added": added})
 
     def _consolidated(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-        long = dict(self._long)
-        short_w, short_i = [], []
-        for w, i in self._extra.items():
-            b = w.encode("utf-8")
-            if len(b) > WIDTH or b.endswith(b"\0"):
-                long[w] = i
-            else:
-                short_w.append(b)
-                short_i.append(i)
+        short_w, short_i, added_long = _by_width(self._extra.items())
+        long = {**self._long, **added_long}
         words = np.concatenate([np.asarray(self._words, dtype=f"S{WIDTH}"), np.array(short_w, dtype=f"S{WIDTH}")])
         ids = np.concatenate([np.asarray(self._ids, dtype=np.int32), np.array(short_i, dtype=np.int32)])
         order = np.argsort(words, kind="stable")
@@ -331,6 +316,20 @@ class Vocabulary:
         if extra["base"] != len(words) + len(long):
             raise ValueError("vocabulary files disagree")
         return cls(words, ids, list(extra["added"]), long, extra["base"] + len(extra["added"]))
+
+
+def _by_width(terms: Iterable[tuple[str, int]]) -> tuple[list[bytes], list[int], dict[str, int]]:
+    """(term, id) pairs split into those the fixed-width array holds (UTF-8 bytes, ids) and the longer
+    ones (or ending in NUL, which the array would strip), kept in a dict."""
+    short_w, short_i, long = [], [], {}
+    for w, i in terms:
+        b = w.encode("utf-8")
+        if len(b) > WIDTH or b.endswith(b"\0"):
+            long[w] = i
+        else:
+            short_w.append(b)
+            short_i.append(i)
+    return short_w, short_i, long
 
 
 def _base_size(folder: Path) -> int:

@@ -136,16 +136,13 @@ def edge_shard(index: Index, folder: Path):
     import qdrant_edge as qe
 
     from embeddings import bm25
-    from embeddings.qdrant.publish import _row_terms
 
     shard = qe.EdgeShard.create(str(folder), qe.EdgeConfig(
         vectors={DENSE: qe.EdgeVectorParams(size=index.manifest.encoder.dim, distance=qe.Distance.Dot)},
         sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}))
     for k, seg in enumerate(index.segments):
         base = int(index.starts[k])
-        ptr, terms, tf = _row_terms(seg.postings)
-        lengths = np.repeat(np.asarray(seg.postings.doclen, dtype=np.float32), np.diff(ptr))
-        saturated = tf / (tf + bm25.K1 * ((1.0 - bm25.B) + bm25.B * lengths / index.avgdl))
+        ptr, terms, saturated = bm25.row_saturations(seg.postings, index.avgdl)
         live = np.flatnonzero(index.live[base:base + seg.rows])
         for a in range(0, len(live), 1024):
             local = live[a:a + 1024]

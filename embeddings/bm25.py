@@ -67,6 +67,17 @@ def _norm(doclen: np.ndarray, avgdl: float, k1: float = K1, b: float = B) -> np.
     return k1 * ((1.0 - b) + b * doclen / avgdl)
 
 
+def row_saturations(seg: Postings, avgdl: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The postings row by row, as a search engine that takes one sparse vector per row wants them:
+    (where each row's terms start, term ids, tf / (tf + norm)), the BM25 weight of each before idf."""
+    term_of = np.repeat(seg.terms.astype(np.int64), np.diff(seg.ptr))
+    rows = np.asarray(seg.rows, dtype=np.int64)
+    saturation = seg.tf / (seg.tf + _norm(seg.doclen[rows], avgdl))
+    order = np.argsort(rows, kind="stable")
+    starts = np.searchsorted(rows[order], np.arange(seg.size + 1))
+    return starts, term_of[order], np.asarray(saturation, dtype=np.float32)[order]
+
+
 def idf(df: np.ndarray, n: int) -> np.ndarray:
     return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
 

@@ -44,15 +44,6 @@ def ranges(mask: np.ndarray) -> list[list[int]]:
     return edges.reshape(-1, 2).tolist()
 
 
-def _row_terms(postings: bm25.Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Postings turned row-major: (ptr per row, term ids, tf)."""
-    term_of = np.repeat(postings.terms.astype(np.int64), np.diff(postings.ptr))
-    rows = np.asarray(postings.rows, dtype=np.int64)
-    order = np.argsort(rows, kind="stable")
-    ptr = np.searchsorted(rows[order], np.arange(postings.size + 1))
-    return ptr, term_of[order], np.asarray(postings.tf, dtype=np.float32)[order]
-
-
 def publish(index: Index, client, alias: str, *, step: Callable[[str], None] = lambda name: None,
             batch: int = BATCH, shards: int | None = None, replicas: int | None = None) -> Published:
     """Write `index` (a loaded local generation) into a new collection version, then point `alias` at it.
@@ -147,9 +138,7 @@ def _write_passages(index: Index, client, name: str, documents: dict[str, int], 
     written = 0
     for k, seg in enumerate(index.segments):
         base = int(index.starts[k])
-        ptr, terms, tf = _row_terms(seg.postings)
-        saturated = tf / (tf + bm25.K1 * ((1.0 - bm25.B) + bm25.B * np.repeat(
-            np.asarray(seg.postings.doclen, dtype=np.float32), np.diff(ptr)) / index.avgdl))
+        ptr, terms, saturated = bm25.row_saturations(seg.postings, index.avgdl)
         live = np.flatnonzero(index.live[base:base + seg.rows])
         for a in range(0, len(live), batch):
             local = live[a:a + batch]
@@ -229,7 +218,3 @@ def lease(client, alias: str, owner: str | None = None, seconds: float = LEASE_S
         held = client.retrieve(name, [0])
         if held and held[0].payload.get("owner") == owner:
             client.delete(name, points_selector=models.PointIdsList(points=[0]), wait=True)
-
-
-def write_failed(exc: Exception, alias: str) -> IndexWriteFailed:
-    return IndexWriteFailed(f"could not publish the index to Qdrant ({alias}): {exc}; the previous version is still in use")

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from cachetools import LRUCache
 
-from embeddings import bm25
 from embeddings.backend import Candidates, Filters
 from embeddings.documents import Document, Paragraph
 from embeddings.index import IndexCorrupt, IndexMismatch, IndexMissing, Passages
@@ -149,9 +148,6 @@ class QdrantIndex:
         known = (ids >= 0) & (ids < len(self._df))
         out[known] = self._df[ids[known]]
         return out
-
-    def idf(self, term_ids: np.ndarray) -> np.ndarray:
-        return bm25.idf(self.df(term_ids).astype(np.float64), self.rows)
 
     # -- search ----------------------------------------------------------------------------------
 

@@ -174,20 +174,21 @@ class Engine:
                 report = self._build(force, progress, answering)
             else:
                 from embeddings.index.plan import file_hashes
-                from embeddings.qdrant import lease, publish, published_info
+                from embeddings.qdrant import differs, lease, publish, published_info
 
                 # The lease names this host and working copy: a builder restarted on them takes it back at once.
                 owner = f"{socket.gethostname()}:{s.index_dir.resolve()}"
                 with lease(self.qdrant, s.qdrant_collection, owner=owner):
                     before = published_info(self.qdrant, s.qdrant_collection)
                     report = self._build(force, progress, answering)
-                    if force or self.seeds_changed():
+                    now = file_hashes(s.seeds_dir)
+                    if force or differs(before, now):
                         publish(Index.load(s.index_dir, self.encoder.id), self.qdrant, s.qdrant_collection,
                                 step=step_hook(s) or (lambda name: None), shards=s.qdrant_shards,
                                 replicas=s.qdrant_replicas)
                 # What changed for the replicas is what differs from the version they answered from, whatever
                 # this builder's working copy held before.
-                report = compared(report, before.files if before else {}, file_hashes(s.seeds_dir))
+                report = compared(report, before.files if before else {}, now)
             self._load()
             return report
 

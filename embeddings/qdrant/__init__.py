@@ -2,7 +2,7 @@
 
 from embeddings.qdrant.connect import connect
 from embeddings.qdrant.publish import Published, current_version, lease, publish
-from embeddings.qdrant.reader import QdrantIndex, published_info, seeds_changed
+from embeddings.qdrant.reader import QdrantIndex, differs, published_info, seeds_changed
 
-__all__ = ["Published", "QdrantIndex", "connect", "current_version", "lease", "publish", "published_info",
+__all__ = ["Published", "QdrantIndex", "connect", "current_version", "differs", "lease", "publish", "published_info",
            "seeds_changed"]

@@ -62,14 +62,19 @@ def published_info(client, alias: str) -> Description | None:
         return None
 
 
-def seeds_changed(seeds_dir, client, alias: str) -> bool:
-    """True if the published version was built from other seed files (or other tokenizer rules), or there is none."""
-    from embeddings.index.plan import file_hashes, rules_of
+def differs(info: Description | None, hashes: dict[str, str]) -> bool:
+    """True if the published version (None: there is none) was built from other seed files (path → sha256)
+    or cut by other tokenizer rules."""
+    from embeddings.index.plan import rules_of
 
-    info = published_info(client, alias)
-    if info is None:
-        return True
-    return info.files != file_hashes(seeds_dir) or rules_of(info.tokenizer) != rules_of(Tokenizer.rules())
+    return info is None or info.files != hashes or rules_of(info.tokenizer) != rules_of(Tokenizer.rules())
+
+
+def seeds_changed(seeds_dir, client, alias: str) -> bool:
+    """True if the seeds differ from what the published version was built from, or there is none."""
+    from embeddings.index.plan import file_hashes
+
+    return differs(published_info(client, alias), file_hashes(seeds_dir))
 
 
 class QdrantIndex:

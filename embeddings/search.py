@@ -168,15 +168,16 @@ class Searcher:
             found = self._duplicates[key] = near_duplicate(self.shingles(p), self.shingles(q))
         return found
 
-    def bm25_scores(self, query: str, filters: Filters | None = None) -> np.ndarray:
-        """One BM25 score per index row (deleted rows, and rows the filters leave out, score 0)."""
-        return self.index.bm25_scores(self.index.tokenizer.query_tokens(query), filters)
+    def bm25_scores(self, query: str, filters: Filters | None = None, limit: int | None = None) -> np.ndarray:
+        """One BM25 score per index row (deleted rows, and rows the filters leave out, score 0); with `limit`,
+        only the best `limit` rows need a score."""
+        return self.index.bm25_scores(self.index.tokenizer.query_tokens(query), filters, limit)
 
     def matching(self, query: str, pattern: re.Pattern, k: int, scan: int = 2_000,
                  filters: Filters | None = None) -> list[Hit]:
         """Up to k passages whose folded text `pattern` finds, best BM25 for `query` first, among the `scan`
         best: a phrase the tokens cannot hold (a date such as '1月23日' is four common tokens)."""
-        bm = self.bm25_scores(query, filters)
+        bm = self.bm25_scores(query, filters, limit=scan)
         if not bm.size:
             return []
         order = np.argsort(-bm, kind="stable")[:scan]

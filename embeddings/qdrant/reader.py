@@ -223,12 +223,14 @@ class QdrantIndex:
         return Candidates(tuple(int(r) for r in rows), np.asarray([lexical.get(r, 0.0) for r in rows], dtype=np.float32),
                           np.asarray([near.get(r, 0.0) for r in rows], dtype=np.float32))
 
-    def bm25_scores(self, tokens: list[str], filters: Filters | None = None) -> np.ndarray:
+    def bm25_scores(self, tokens: list[str], filters: Filters | None = None, limit: int | None = None) -> np.ndarray:
+        """Scores of the best `limit` rows (all that match, without one) fetched from Qdrant; 0 for the rest."""
         out = np.zeros(self.rows, dtype=np.float32)
         sparse = self.sparse_query(tokens)
         if not sparse.indices or not self.live_count:
             return out
-        found = self.client.query_points(self.collection, query=sparse, using=SPARSE, limit=self.live_count,
+        found = self.client.query_points(self.collection, query=sparse, using=SPARSE,
+                                         limit=min(limit or self.live_count, self.live_count),
                                          query_filter=self._filter(filters), with_payload=False).points
         for p in found:
             out[int(p.id)] = p.score

@@ -144,7 +144,8 @@ class Index:
     def bm25_scores(self, tokens: list[str], filters: Filters | None = None, limit: int | None = None) -> np.ndarray:
         """BM25 of every row for the query tokens (0 for deleted rows and those the filters leave out): reads
         every posting of every token, so questions use search; this is for phrase scans, evaluation and as
-        search's reference. Every row is scored whatever `limit` says: the limit spares remote backends sending rows nobody reads."""
+        search's reference. Every row is scored whatever `limit` says: the limit spares remote backends
+        sending rows nobody reads."""
         out = np.zeros(self.rows, dtype=np.float32)
         ids = self._known_ids(tokens)
         if not len(ids) or not self.live_count:

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +60,8 @@ def answers_table(limit: int) -> list[str]:
     for name in ("cmrc2018_dev", "drcd_dev"):
         runs = {}
         for backend in ("local", "qdrant"):
-            with tempfile.TemporaryDirectory() as tmp:
-                settings = Settings(backend=backend, qdrant_path=Path(tmp) / "q" if backend == "qdrant" else None)
-                _, records, build_s, passages = run_eval(DATASETS / f"{name}.json", settings, limit=limit)
+            # run_eval puts Qdrant's local-mode folder in its own scratch folder
+            _, records, build_s, passages = run_eval(DATASETS / f"{name}.json", Settings(backend=backend), limit=limit)
             runs[backend] = (records, summarise(records), build_s, passages)
             print(name, backend, {k: v for k, v in runs[backend][1].items() if isinstance(v, float)}, file=sys.stderr)
         same = same_answers(runs["local"][0], runs["qdrant"][0])
@@ -73,10 +71,8 @@ def answers_table(limit: int) -> list[str]:
                         f"{same} of {len(records)} |")
     runs = {}
     for backend in ("local", "qdrant"):
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(seeds_dir=ROOT / "seeds", backend=backend,
-                                qdrant_path=Path(tmp) / "q" if backend == "qdrant" else None)
-            sets, records, build_s, passages = run_reader_eval(READER, replace(settings), shared_dir=DATASETS)
+        _, records, build_s, passages = run_reader_eval(READER, Settings(seeds_dir=ROOT / "seeds", backend=backend),
+                                                        shared_dir=DATASETS)
         s = summarise_reader(records)
         lat = [r.latency_ms for r in records]
         runs[backend] = (records, s, build_s, passages, lat)

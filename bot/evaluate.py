@@ -61,17 +61,23 @@ def most_shared(tokenizer, question: str, sentences: list[str]) -> str:
     return best
 
 
+def scratch_settings(settings: Settings, tmp: Path) -> Settings:
+    """Settings for an evaluation run in `tmp`: its seeds and index there, and with Qdrant in local mode its
+    collections too, so that a run never publishes over the user's index."""
+    settings = replace(settings, seeds_dir=tmp / "seeds", index_dir=tmp / "index")
+    if settings.backend == "qdrant" and not settings.qdrant_url:
+        settings = replace(settings, qdrant_path=tmp / "qdrant")
+    return settings
+
+
 def run_eval(path: Path, settings: Settings, encoder: Encoder | None = None, limit: int | None = None,
              calibration: dict | None = None, progress: bool = False) -> tuple[Dataset, list[Record], float, int]:
     """Index the even-position articles, then ask `limit` questions of each half (all if None)."""
     ds = load_squad(path)
     with tempfile.TemporaryDirectory(prefix="quotebot-eval-") as tmp:
-        seeds, index_dir = Path(tmp) / "seeds", Path(tmp) / "index"
-        indexed = set(write_articles(ds, seeds, which="even"))
-        settings = replace(settings, seeds_dir=seeds, index_dir=index_dir)
-        if settings.backend == "qdrant" and not settings.qdrant_url:  # local mode: a fresh folder per run
-            settings = replace(settings, qdrant_path=Path(tmp) / "qdrant")
-        engine = Engine(settings, encoder=encoder)
+        scratch = scratch_settings(settings, Path(tmp))
+        indexed = set(write_articles(ds, scratch.seeds_dir, which="even"))
+        engine = Engine(scratch, encoder=encoder)
         t0 = time.perf_counter()
         report = engine.ensure_index()
         build_s = time.perf_counter() - t0

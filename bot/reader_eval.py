@@ -5,11 +5,11 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.engine import Engine
-from bot.evaluate import most_shared
+from bot.evaluate import most_shared, scratch_settings
 from bot.readerset import KINDS, STYLES, ReaderQuestion, ReaderSet, load_reader_set, shows, write_corpus
 from bot.settings import Settings
 from embeddings.encoders import Encoder
@@ -51,9 +51,9 @@ def run_reader_eval(paths: list[Path], settings: Settings, encoder: Encoder | No
     corpora = tuple(dict.fromkeys(c for s in sets for c in s.corpora))
     shared = shared_dir or Path(settings.seeds_dir).resolve().parent.parent / "shared" / "datasets"
     with tempfile.TemporaryDirectory(prefix="quotebot-reader-") as tmp:
-        seeds, index_dir = Path(tmp) / "seeds", Path(tmp) / "index"
-        write_corpus(ReaderSet("all", corpora, ()), seeds, settings.seeds_dir, shared)
-        engine = Engine(replace(settings, seeds_dir=seeds, index_dir=index_dir), encoder=encoder)
+        scratch = scratch_settings(settings, Path(tmp))
+        write_corpus(ReaderSet("all", corpora, ()), scratch.seeds_dir, settings.seeds_dir, shared)
+        engine = Engine(scratch, encoder=encoder)
         t0 = time.perf_counter()
         report = engine.ensure_index()
         build_s = time.perf_counter() - t0

@@ -206,8 +206,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def run_index(settings: Settings, force: bool = False, engine=None):
     """Build the index; with Qdrant, through `engine` (one client for the whole command), then publish it."""
     from bot.engine import step_hook
-    from embeddings.encoders import make_encoder
     from embeddings.index import build_index
+    from embeddings.pool import EncoderPool
 
     if not settings.seeds_dir.is_dir():
         raise ConfigError(f"seeds folder not found: {settings.seeds_dir}")
@@ -215,10 +215,10 @@ def run_index(settings: Settings, force: bool = False, engine=None):
         report = engine.reindex(force=force, progress=sys.stderr.isatty())
         print(f"published to Qdrant: {engine.loaded.index.generation} as {settings.qdrant_collection}", file=sys.stderr)
         return report
-    encoder = make_encoder(settings.encoder, threads=settings.build_threads)
-    return build_index(settings.seeds_dir, settings.index_dir, encoder, max_bytes=settings.max_file_bytes,
-                       progress=sys.stderr.isatty(), on_step=step_hook(settings), force=force,
-                       passage_vectors=settings.passage_vectors)
+    with EncoderPool(settings.encoder, settings.build_threads) as encoder:
+        return build_index(settings.seeds_dir, settings.index_dir, encoder, max_bytes=settings.max_file_bytes,
+                           progress=sys.stderr.isatty(), on_step=step_hook(settings), force=force,
+                           passage_vectors=settings.passage_vectors)
 
 
 def report_json(report) -> dict:

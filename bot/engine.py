@@ -18,6 +18,7 @@ from bot.query.spelling import Speller, repaired
 from bot.query.synonyms import Thesaurus, synonyms_of
 from bot.settings import Settings
 from embeddings.encoders import Encoder, make_encoder
+from embeddings.pool import EncoderPool
 from embeddings.backend import Filters, SearchBackend
 from embeddings.index import BuildReport, Index, IndexBusy, build_index, seeds_changed
 from embeddings.index.progress import Progress
@@ -86,8 +87,8 @@ class Engine:
         limit_threads(settings.threads)
         self.settings = settings
         self.encoder = encoder or make_encoder(settings.encoder, threads=settings.threads)
-        # Builds embed with more threads than a question needs (QUOTEBOT_BUILD_THREADS): its own instance, as the
-        # encoder fixes its thread count when it loads. A given encoder (tests, benchmarks) is used for both.
+        # Builds embed on QUOTEBOT_BUILD_THREADS worker processes (embeddings/pool.py), a question on this one's
+        # threads. A given encoder (tests, benchmarks) is used for both.
         self._build_encoder = self.encoder if encoder is not None or settings.build_threads == settings.threads else None
         self._slot = SearcherSlot()
         self._build_lock = threading.Lock()
@@ -195,10 +196,14 @@ class Engine:
     def _build(self, force: bool, progress: "bool | Progress", answering: bool) -> BuildReport:
         s = self.settings
         if self._build_encoder is None:
-            self._build_encoder = make_encoder(s.encoder, threads=s.build_threads)
+            self._build_encoder = EncoderPool(s.encoder, s.build_threads)
         encoder = self.encoder if answering else self._build_encoder
-        return build_index(s.seeds_dir, s.index_dir, encoder, max_bytes=s.max_file_bytes, progress=progress,
-                           on_step=step_hook(s), force=force, passage_vectors=s.passage_vectors)
+        try:
+            return build_index(s.seeds_dir, s.index_dir, encoder, max_bytes=s.max_file_bytes, progress=progress,
+                               on_step=step_hook(s), force=force, passage_vectors=s.passage_vectors)
+        finally:
+            if isinstance(encoder, EncoderPool):
+                encoder.close()  # its worker processes hold a model each: not kept while the bot only answers
 
     def refresh(self) -> bool:
         """A Qdrant replica's look at the alias: load the version another replica published, if there is

@@ -308,11 +308,11 @@ def test_every_quote_for_any_question_is_verbatim(seed_engine, question, reliabi
 
 
 def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path):
-    """SIGKILL after the 5th of ~12 embedded batches; the next build takes those vectors back from the
+    """SIGKILL after the 2nd of 5 embedded batches; the next build takes those vectors back from the
     journal, embeds only the rest, and ends with the vectors an uninterrupted build has."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    for f in range(30):  # 1,500 passages of two sentences: 12 batches of 256 sentences, then 6 of passages
+    for f in range(30):  # 1,500 passages of two sentences: 3 batches of 1,024 sentences, then 2 of passages
         body = "".join(f"第{f}号文件的第{i}段说，编号{f * 100 + i}的仓库今年存货{i * 7 + f}吨。"
                        f"仓库{f * 100 + i}明年将扩建{i + f}座库房。\n\n" for i in range(50))
         (seeds / f"{f:03d}.md").write_text(f"---\ntitle: 仓库{f}\ndate: 2026-01-01\n---\n\n{body}", encoding="utf-8")
@@ -324,15 +324,15 @@ def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path
     try:
         for line in proc.stderr:
             batches += line.strip() == "step: embedded-batch"
-            if batches == 5:
+            if batches == 2:
                 break
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    assert batches == 5 and current_generation(index_dir) is None
+    assert batches == 2 and current_generation(index_dir) is None
     resumed = build_index(seeds, index_dir, ENC)
-    assert resumed.resumed == 5 * 256 and resumed.passages == 1500
-    assert "1280 vectors from the interrupted build" in resumed.summary()
+    assert resumed.resumed == 2 * 1024 and resumed.passages == 1500
+    assert "2048 vectors from the interrupted build" in resumed.summary()
     assert not (index_dir / "embedding-journal.sqlite").exists()  # published: its vectors are in the index now
     whole = build_index(seeds, tmp_path / "whole", ENC)
     a, b = Index.load(index_dir, ENC.id), Index.load(tmp_path / "whole", ENC.id)

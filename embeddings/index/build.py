@@ -17,6 +17,7 @@ from embeddings import bm25
 from embeddings.boilerplate import repeat_key, repeated, title_key
 from embeddings.documents import LoadWarning, read_file
 from embeddings.encoders import Encoder, l2_normalise
+from embeddings.pool import EncoderPool
 from embeddings.passages import Passage, content_hash, document_passages
 from embeddings.store import write_store
 from embeddings.tokens import Tokenizer, discover_user_words
@@ -63,6 +64,7 @@ class BuildReport:
         )
 
 
+EMBED_BATCH = 1024  # texts embedded and committed to the journal at a time (a pool's workers share a batch)
 _JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")  # what jieba keeps in one block
 
 
@@ -252,10 +254,11 @@ def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, journ
         out[todo[key]] = vector
     keys = [k for k in todo if k not in done]
     meter.add(len(keys))
-    batch = 256
-    for start in range(0, len(keys), batch):
-        part = keys[start:start + batch]
-        found = encoder.encode([texts[todo[k][0]] for k in part])
+    parts = [keys[start:start + EMBED_BATCH] for start in range(0, len(keys), EMBED_BATCH)]
+    batches = ([texts[todo[k][0]] for k in part] for part in parts)
+    # A pool of worker processes (embeddings/pool.py) embeds the next batch while this one is committed.
+    embedded = encoder.stream(batches) if isinstance(encoder, EncoderPool) else map(encoder.encode, batches)
+    for part, found in zip(parts, embedded):
         journal.put(part, found)
         for k, vector in zip(part, found):
             out[todo[k]] = vector

@@ -1,6 +1,6 @@
 """Fit the abstention model on the CMRC 2018 *trial* set and write bot/calibration.json.
 
-    python benchmarks/calibrate.py [--file ../shared/datasets/cmrc2018_trial.json]
+    python benchmarks/calibrate.py [--file ../shared/datasets/cmrc2018_trial.json] [--passage-vectors mean] [--keep-scorer]
 
 The dev sets are kept for measuring (`benchmarks/answers.py`): the weights and the threshold come
 from a set the reported numbers are not measured on. Half the trial articles are indexed; a
@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import CALIBRATION, FEATURES, SCORER_FEATURES, never_abstaining
+from bot.answer import CALIBRATION, FEATURES, SCORER_FEATURES, load_calibration, never_abstaining
 from bot.evaluate import run_eval, tradeoff
-from bot.settings import Settings
+from bot.settings import PASSAGE_VECTORS, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def fit_scorer(path: Path, encoder_spec: str, drop: list[str]) -> dict:
+def fit_scorer(path: Path, settings: Settings, drop: list[str]) -> dict:
     """Pointwise logistic regression: does this candidate sentence (or pair) hold a gold answer?"""
     import tempfile
     from dataclasses import replace
@@ -38,7 +38,7 @@ def fit_scorer(path: Path, encoder_spec: str, drop: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "seeds"
         indexed = set(write_articles(ds, seeds, which="even"))
-        engine = Engine(replace(Settings(encoder=encoder_spec), seeds_dir=seeds, index_dir=Path(tmp) / "index"))
+        engine = Engine(replace(settings, seeds_dir=seeds, index_dir=Path(tmp) / "index"))
         engine.ensure_index()
         loaded = engine.loaded
         for q in ds.questions:
@@ -90,13 +90,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--file", type=Path, default=ROOT.parent / "shared" / "datasets" / "cmrc2018_trial.json")
     ap.add_argument("--encoder", default="use")
+    ap.add_argument("--passage-vectors", choices=PASSAGE_VECTORS, default=Settings().passage_vectors)
+    ap.add_argument("--keep-scorer", action="store_true",
+                    help="fit the abstention model only, keeping the shipped sentence scorer")
     ap.add_argument("--drop", nargs="*", default=[], help="scorer features to leave out (for ablations)")
     args = ap.parse_args()
     from sklearn.linear_model import LogisticRegression
 
-    scorer = fit_scorer(args.file, args.encoder, args.drop)
+    settings = Settings(encoder=args.encoder, passage_vectors=args.passage_vectors)
+    scorer = load_calibration()["scorer"] if args.keep_scorer else fit_scorer(args.file, settings, args.drop)
     print("scorer:", json.dumps(scorer, ensure_ascii=False))
-    _, records, _, _ = run_eval(args.file, Settings(encoder=args.encoder), calibration=never_abstaining({"scorer": scorer}))
+    _, records, _, _ = run_eval(args.file, settings, calibration=never_abstaining({"scorer": scorer}))
     X = np.array([[float(r.features.get(k, 0.0)) for k in FEATURES] for r in records])
     y = np.array([0 if r.held_out else 1 for r in records])
     model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
@@ -111,7 +115,8 @@ def main() -> int:
         if score > best:
             best, best_t = score, float(round(t, 2))
     calib = {"weights": weights, "bias": bias, "threshold": best_t, "scorer": scorer,
-             "fitted_on": args.file.name, "encoder": args.encoder, "questions": int(len(y)),
+             "fitted_on": args.file.name, "encoder": args.encoder, "passage_vectors": args.passage_vectors,
+             "questions": int(len(y)),
              "trial_answer_rate": round(float((probs[y == 1] >= best_t).mean()), 4),
              "trial_abstention_rate": round(float((probs[y == 0] < best_t).mean()), 4)}
     CALIBRATION.write_text(json.dumps(calib, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

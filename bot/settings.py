@@ -30,7 +30,7 @@ class Settings:
     build_threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # the encoder's, while building
     warm_mb: int | None = None  # page cache to fill with the index when serving; None: half of what is free
     debug_pause: float = 0.0  # fault-injection tests: pause after each index build step
-    passage_vectors: str = "whole"  # a passage's vector: its text embedded, or the mean of its sentences' ("mean")
+    passage_vectors: str = "mean"  # a passage's vector: the mean of its sentences' vectors, or its text embedded ("whole")
     backend: str = "local"  # where the index is searched: "local" (files in index_dir) or "qdrant"
     qdrant_url: str | None = None  # a Qdrant server (or cluster) by URL
     qdrant_path: Path | None = None  # qdrant-client's local mode in this folder (one process; tests, trials)

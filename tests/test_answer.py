@@ -217,7 +217,7 @@ def test_every_quote_on_dev_set_runs_is_verbatim(datasets_dir, name):
     # (docs/benchmarks.md: +4 and +6.5 points on 600 questions per set).
     assert s["quote@1 no abstention"] >= s["naive quote@1"] - 0.05  # 80 questions: a few either way is noise
     # Sanity floors on 80+80 questions; the measured figures (600+600) are in docs/benchmarks.md.
-    assert s["quote@1"] > 0.6 and s["abstention rate"] > 0.5 and s["answer rate"] >= 0.8
+    assert s["quote@1"] > 0.6 and s["abstention rate"] > 0.5 and s["answer rate"] >= 0.75
 
 
 @pytest.mark.slow

@@ -40,7 +40,7 @@ def test_build_indexes_every_paragraph(built):
     index = Index.load(index_dir, ENC.id)
     assert len(index) == expected
     manifest = index.manifest
-    assert manifest.encoder == EncoderInfo(ENC.id, 256)
+    assert manifest.encoder == EncoderInfo(ENC.id, 256, "mean")
     assert [s.index_type for s in manifest.segments] == ["Flat"]
     assert set(manifest.files) == {p.name for p in seeds.iterdir()}
     for p in index.passages:  # passages are verbatim slices of their paragraphs
@@ -308,9 +308,9 @@ def test_passage_vectors_as_the_mean_of_their_sentences(tmp_path, seeds_copy):
     from embeddings.index.build import mean_vectors
 
     enc = HashingEncoder(64)
-    whole = build_index(seeds_copy, tmp_path / "idx", enc)
-    assert not seeds_changed(seeds_copy, tmp_path / "idx") and seeds_changed(seeds_copy, tmp_path / "idx", "mean")
-    report = build_index(seeds_copy, tmp_path / "idx", enc, passage_vectors="mean")  # another way: all made again
+    whole = build_index(seeds_copy, tmp_path / "idx", enc, passage_vectors="whole")
+    assert not seeds_changed(seeds_copy, tmp_path / "idx", "whole") and seeds_changed(seeds_copy, tmp_path / "idx")
+    report = build_index(seeds_copy, tmp_path / "idx", enc)  # the default, another way: all made again
     assert report.passages == whole.passages and report.reused == 0
     index = Index.load(tmp_path / "idx", enc.id)
     assert index.manifest.encoder == EncoderInfo(enc.id, 64, "mean")

@@ -93,7 +93,7 @@ def build_index(
     progress: bool | Progress = False,
     on_step: Callable[[str], None] | None = None,
     force: bool = False,
-    passage_vectors: str = "whole",
+    passage_vectors: str = "mean",
 ) -> BuildReport:
     """Reindex `seeds_dir` into a new generation of `index_dir`, reusing all that did not change.
 

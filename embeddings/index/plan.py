@@ -37,7 +37,7 @@ def previous_manifest(gen: Path) -> Manifest | None:
     return Manifest.from_json(data) if manifest_format(data) == FORMAT_VERSION else None
 
 
-def compatible(manifest: Manifest, encoder: Encoder, tokenizer_rules: dict, passage_vectors: str = "whole") -> bool:
+def compatible(manifest: Manifest, encoder: Encoder, tokenizer_rules: dict, passage_vectors: str = "mean") -> bool:
     """Whether a new generation may reuse this one's segments and vectors."""
     return (manifest.encoder.id == encoder.id and manifest.encoder.passages == passage_vectors
             and rules_of(manifest.tokenizer) == tokenizer_rules)
@@ -47,7 +47,7 @@ def rules_of(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k != "user_words"}
 
 
-def seeds_changed(seeds_dir: Path, index_dir: Path, passage_vectors: str = "whole") -> bool:
+def seeds_changed(seeds_dir: Path, index_dir: Path, passage_vectors: str = "mean") -> bool:
     """True if the seeds differ from what the current index was built from (or there is none), or the index
     was cut by other rules (another alias table, stop words or tokenizer version) or made its passage
     vectors another way."""

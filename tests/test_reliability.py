@@ -22,6 +22,7 @@ from bot.settings import Settings
 from embeddings.documents import UnreadableFile, read_document, read_file
 from embeddings.encoders import HashingEncoder
 from embeddings.index import Index, IndexWriteFailed, build_index, current_generation
+from embeddings.index.build import passage_tokens
 from embeddings.index.manifest import Manifest
 from embeddings.textnorm import normalize, split_sentences, to_simplified
 from tests.conftest import ROOT, SEEDS
@@ -158,7 +159,8 @@ def test_reindex_on_a_really_full_disk_reports_and_keeps_serving(tmp_path, relia
     build_index(seeds, probe, ENC)
     size_kb = sum(f.stat().st_size for f in probe.rglob("*") if f.is_file()) // 1024
     mnt = tmp_path / "small-disk"
-    if not mount_tmpfs(mnt, int(size_kb * 1.5) + 64):
+    # Room for the index and for what a build keeps beside it until it ends (its journal of vectors and cuts).
+    if not mount_tmpfs(mnt, int(size_kb * 3) + 64):
         pytest.skip("cannot mount a small tmpfs here (needs root); ENOSPC is still injected by the test above")
     try:
         index_dir = mnt / "index"
@@ -307,9 +309,10 @@ def test_every_quote_for_any_question_is_verbatim(seed_engine, question, reliabi
 
 
 
-def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path):
-    """SIGKILL after the 2nd of 5 embedded batches; the next build takes those vectors back from the
-    journal, embeds only the rest, and ends with the vectors an uninterrupted build has."""
+def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path, monkeypatch):
+    """SIGKILL after the 2nd of 5 embedded batches; the next build takes those vectors and every cut back
+    from the journal, embeds only the rest, cuts nothing, and ends with the index an uninterrupted build makes."""
+    import embeddings.index.build as build
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for f in range(30):  # 1,500 passages of two sentences: 3 batches of 1,024 sentences, then 2 of passages
@@ -330,7 +333,10 @@ def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert batches == 2 and current_generation(index_dir) is None
+    cuts = []
+    monkeypatch.setattr(build, "passage_tokens", lambda tokenizer, p: cuts.append(p) or passage_tokens(tokenizer, p))
     resumed = build_index(seeds, index_dir, ENC)
+    assert cuts == []  # all 1,500 were cut, and committed, before the kill
     assert resumed.resumed == 2 * 1024 and resumed.passages == 1500
     assert "2048 vectors from the interrupted build" in resumed.summary()
     assert not (index_dir / "embedding-journal.sqlite").exists()  # published: its vectors are in the index now
@@ -338,3 +344,6 @@ def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path
     a, b = Index.load(index_dir, ENC.id), Index.load(tmp_path / "whole", ENC.id)
     rows = list(range(a.rows))
     assert whole.resumed == 0 and np.array_equal(a.vectors(rows), b.vectors(rows))
+    assert len(cuts) == 1500  # the uninterrupted build
+    for row in (0, 777, 1499):
+        assert [t.tolist() for t in a.sentences_token_ids(row)] == [t.tolist() for t in b.sentences_token_ids(row)]

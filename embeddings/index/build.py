@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import re
 import shutil
 import time
@@ -28,7 +29,7 @@ from embeddings.index.plan import (Part, compatible, file_hashes, group_parts, p
                                    rules_of)
 from embeddings.index.dense import build_faiss, choose_index_type
 from embeddings.index.errors import IndexWriteFailed
-from embeddings.index.journal import Journal
+from embeddings.index.journal import Cut, Journal
 from embeddings.index.progress import BarProgress, Progress
 from embeddings.index.reuse import Reuse
 from embeddings.index.storage import (FORMAT_VERSION, SEGMENTS, cleanup, fsync_file, fsync_tree, lock,
@@ -64,6 +65,7 @@ class BuildReport:
         )
 
 
+CUT_BATCH = 1024  # passages cut and committed to the journal at a time
 EMBED_BATCH = 1024  # texts embedded and committed to the journal at a time (a pool's workers share a batch)
 _JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")  # what jieba keeps in one block
 
@@ -287,20 +289,26 @@ def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab:
     doc_row = {d.id: i for i, d in enumerate(docs)}
     passages = [p for part in group for p in part.passages]
     meter.phase("cut", len(passages))
+    # A cut depends on the passage and on the tokenizer (its rules and user words): the journal's key is both.
+    cut_with = content_hash(json.dumps(tokenizer.settings, sort_keys=True, ensure_ascii=False))
     token_ids, sent_ids, cut = [], [], 0
-    for k, p in enumerate(passages, 1):
-        if k % 256 == 0:
-            meter.advance(256)
-        reused = old.cut(p) if old else None
-        if reused is not None:
-            token_ids.append(reused[0])
-            sent_ids.extend(reused[1])
-            continue
-        toks, sents = passage_tokens(tokenizer, p)
-        token_ids.append(vocab.ids_adding(toks))
-        sent_ids.extend(vocab.ids_adding(list(dict.fromkeys(st))) for st in sents)
-        cut += 1
-    meter.advance(len(passages) % 256)
+    for start in range(0, len(passages), CUT_BATCH):
+        batch = passages[start:start + CUT_BATCH]
+        reused = [old.cut(p) if old else None for p in batch]
+        keys = [content_hash(cut_with + p.text) for p in batch]
+        earlier = journal.cuts([k for k, r in zip(keys, reused) if r is None])
+        made: dict[str, Cut] = {}
+        for p, key, r in zip(batch, keys, reused):
+            if r is not None:
+                token_ids.append(r[0])
+                sent_ids.extend(r[1])
+                continue
+            toks, sents = earlier.get(key) or made.setdefault(key, passage_tokens(tokenizer, p))
+            token_ids.append(vocab.ids_adding(toks))
+            sent_ids.extend(vocab.ids_adding(list(dict.fromkeys(st))) for st in sents)
+            cut += 1
+        journal.put_cuts(made)
+        meter.advance(len(batch))
     step("tokenised")
     meter.phase("embed", 0)
     reuse_s = old.sentences if old else {}

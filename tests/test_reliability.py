@@ -159,7 +159,7 @@ def test_reindex_on_a_really_full_disk_reports_and_keeps_serving(tmp_path, relia
     build_index(seeds, probe, ENC)
     size_kb = sum(f.stat().st_size for f in probe.rglob("*") if f.is_file()) // 1024
     mnt = tmp_path / "small-disk"
-    # Room for the index and for what a build keeps beside it until it ends (its journal of vectors and cuts).
+    # Room for the index and for what a build keeps beside it until it ends (the read files, the journal).
     if not mount_tmpfs(mnt, int(size_kb * 3) + 64):
         pytest.skip("cannot mount a small tmpfs here (needs root); ENOSPC is still injected by the test above")
     try:

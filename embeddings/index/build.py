@@ -32,6 +32,7 @@ from embeddings.index.errors import IndexWriteFailed
 from embeddings.index.journal import Cut, Journal
 from embeddings.index.progress import BarProgress, Progress
 from embeddings.index.reuse import Reuse
+from embeddings.index.spill import Spill, Spilled
 from embeddings.index.storage import (FORMAT_VERSION, SEGMENTS, cleanup, fsync_file, fsync_tree, lock,
                                        current_generation, publish, write_error, write_json)
 
@@ -125,43 +126,45 @@ def build_index(
         unchanged = [p for p in hashes if p in prev_files and prev_files[p].sha256 == hashes[p]]
         kept, todo = plan_segments(prev, hashes, lambda name: (index_dir / SEGMENTS / name / "segment.json").exists())
 
-        parts: list[Part] = []
-        warnings: list[LoadWarning] = [w for w in (prev.warnings if prev else ())
-                                       if w.path in hashes and w.path not in todo]
-        meter.phase("read", len(todo))
-        for path in todo:
-            loaded, notes = read_file(seeds_dir, path, max_bytes)
-            warnings.extend(notes)
-            passages = [p for d in loaded for p in document_passages(d)]
-            parts.append(Part(path, hashes[path], loaded, passages, discover_user_words(p.text for p in passages)))
-            meter.advance()
-        warnings.sort(key=lambda w: w.path)
-        step("documents-read")
-
-        # Words jieba lacks are found per file; new passages are cut knowing the words of every
-        # file, and so are questions. (Older segments keep the cut they were built with.)
-        user_words = sorted(set().union(*(p.words for p in parts), *(s.user_words for s in kept)))
-        tokenizer = Tokenizer(user_words)
-        vocab = Vocabulary.load(prev_gen) if prev is not None else Vocabulary.empty()
-        groups = group_parts(parts)
-        old = Reuse(index_dir, prev, [p.path for p in parts], tokenizer) if prev is not None else None
-
         n = _next_number(index_dir, "gen")
         gen = index_dir / f"gen-{n:06d}"
         new_segments: list[Path] = []
         seg_numbers = iter(range(_next_number(index_dir / SEGMENTS, "seg"), 1 << 30))
         embedded = retokenized = resumed = 0
         journal: Journal | None = None
+        spill: Spill | None = None
         try:
             journal = Journal(index_dir, encoder.id, encoder.dim)  # inside: a full disk fails it too
+            spill = Spill(index_dir)  # read files wait on disk, not in memory, until their segment is cut
+            parts: list[Spilled] = []
+            warnings: list[LoadWarning] = [w for w in (prev.warnings if prev else ())
+                                           if w.path in hashes and w.path not in todo]
+            meter.phase("read", len(todo))
+            for path in todo:
+                loaded, notes = read_file(seeds_dir, path, max_bytes)
+                warnings.extend(notes)
+                passages = [p for d in loaded for p in document_passages(d)]
+                parts.append(spill.put(Part(path, hashes[path], loaded, passages,
+                                            discover_user_words(p.text for p in passages))))
+                meter.advance()
+            warnings.sort(key=lambda w: w.path)
+            step("documents-read")
+
+            # Words jieba lacks are found per file; new passages are cut knowing the words of every
+            # file, and so are questions. (Older segments keep the cut they were built with.)
+            user_words = sorted(set().union(*(p.words for p in parts), *(s.user_words for s in kept)))
+            tokenizer = Tokenizer(user_words)
+            vocab = Vocabulary.load(prev_gen) if prev is not None else Vocabulary.empty()
+            groups = group_parts(parts)
+            old = Reuse(index_dir, prev, [p.path for p in parts], tokenizer) if prev is not None else None
             built: list[SegmentEntry] = []
             for group in groups:
                 # Never a name used before: a reader that loaded an older generation shares
                 # segments by name, so a name must always mean the same files.
                 seg_dir = index_dir / SEGMENTS / f"seg-{next(seg_numbers):06d}-{uuid.uuid4().hex[:8]}"
                 new_segments.append(seg_dir)
-                info, e, r, j = _build_segment(seg_dir, group, tokenizer, vocab, encoder, old, meter, step,
-                                                passage_vectors, journal)
+                info, e, r, j = _build_segment(seg_dir, [spill.load(s) for s in group], tokenizer, vocab, encoder,
+                                                old, meter, step, passage_vectors, journal)
                 built.append(info)
                 embedded += e
                 retokenized += r
@@ -205,6 +208,8 @@ def build_index(
         except BaseException as exc:
             if journal is not None:
                 journal.close()  # kept: what it holds is not embedded again by the next build
+            if spill is not None:
+                spill.remove()
             if current_generation(index_dir) != gen:  # never leave a half-written generation behind
                 shutil.rmtree(gen, ignore_errors=True)
                 for seg_dir in new_segments:
@@ -217,6 +222,7 @@ def build_index(
             raise
         step("published")
         journal.remove()
+        spill.remove()
         cleanup(index_dir, keep={gen.name} | ({prev_gen.name} if prev_gen else set()))
         step("cleaned")
         meter.advance()
@@ -271,11 +277,13 @@ def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, journ
 
 def mean_vectors(sentence_vectors: np.ndarray, counts: np.ndarray, dim: int) -> np.ndarray:
     """Each passage's vector as the normalised mean of its sentences' vectors (float16)."""
-    if not len(counts):
-        return np.zeros((0, dim), dtype=np.float16)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    sums = np.add.reduceat(np.asarray(sentence_vectors, dtype=np.float32), starts, axis=0)
-    return l2_normalise(sums).astype(np.float16)
+    out = np.zeros((len(counts), dim), dtype=np.float16)
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    for a in range(0, len(counts), 8192):  # in float32 a few MB at a time, not a segment's sentences at once
+        b = min(a + 8192, len(counts))
+        part = np.asarray(sentence_vectors[ptr[a]:ptr[b]], dtype=np.float32)
+        out[a:b] = l2_normalise(np.add.reduceat(part, ptr[a:b] - ptr[a], axis=0))
+    return out
 
 
 def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: Vocabulary, encoder: Encoder,

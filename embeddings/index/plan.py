@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from embeddings.documents import Document, seed_files
 from embeddings.encoders import Encoder
@@ -12,6 +12,9 @@ from embeddings.passages import Passage
 from embeddings.tokens import Tokenizer
 from embeddings.index.manifest import Manifest, SegmentEntry, manifest_format
 from embeddings.index.storage import FORMAT_VERSION, current_generation, read_json
+
+if TYPE_CHECKING:
+    from embeddings.index.spill import Spilled
 
 SEGMENT_ROWS = 100_000  # new files are grouped into segments of at most this many passages
 MAX_PER_CLASS = 8  # more small segments than this of one size class are rebuilt as one
@@ -117,14 +120,14 @@ def plan_segments(prev: Manifest | None, hashes: dict[str, str], present: Callab
     return kept, todo
 
 
-def group_parts(parts: list[Part]) -> list[list[Part]]:
+def group_parts(parts: list["Spilled"]) -> list[list["Spilled"]]:
     """Files in path order, cut into groups of at most SEGMENT_ROWS passages (a file is never split)."""
-    groups: list[list[Part]] = []
+    groups: list[list[Spilled]] = []
     rows = 0
     for part in parts:
-        if not groups or (groups[-1] and rows + len(part.passages) > SEGMENT_ROWS):
+        if not groups or (groups[-1] and rows + part.rows > SEGMENT_ROWS):
             groups.append([])
             rows = 0
         groups[-1].append(part)
-        rows += len(part.passages)
+        rows += part.rows
     return [g for g in groups if g]

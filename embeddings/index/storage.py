@@ -77,7 +77,7 @@ def publish(index_dir: Path, gen: Path, step: Callable[[str], None] = lambda nam
 
 def cleanup(index_dir: Path, keep: set[str]) -> None:
     """Remove generations other than the current and the previous one (a reader may still be on it),
-    and segments neither of them uses."""
+    segments neither of them uses, and what killed builds left."""
     used: set[str] = set()
     for child in index_dir.iterdir():
         if child.is_dir() and child.name.startswith("gen-"):
@@ -89,6 +89,8 @@ def cleanup(index_dir: Path, keep: set[str]) -> None:
     for seg in (index_dir / SEGMENTS).glob("seg-*") if (index_dir / SEGMENTS).is_dir() else ():
         if seg.name not in used:
             shutil.rmtree(seg, ignore_errors=True)
+    for spilled in index_dir.glob("spill-*"):  # read files a killed build left (embeddings/index/spill.py)
+        shutil.rmtree(spilled, ignore_errors=True)
 
 
 def write_error(exc: OSError, index_dir: Path) -> str:

@@ -1,0 +1,100 @@
+"""A build's peak memory at 10^6 passages (issue 20): the main process and each embedding worker; written to docs/benchmarks.md.
+
+    python benchmarks/build_memory.py [--sizes 100000,1000000] [--work DIR] [--write]
+
+The corpus is the scale benchmark's (real paragraphs, then synthetic ones up to the size). The build is
+what `python -m bot index` runs: hash:512 vectors (the issue allows them here; the real encoder's rates
+are in "Embedding in a build") on QUOTEBOT_BUILD_THREADS=2 worker processes. Each build runs in a fresh
+child process; its peak RSS is read from the kernel (ru_maxrss), and the workers' from RUSAGE_CHILDREN
+(the largest of them) once the pool has stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.report import write_section
+from benchmarks.scale import real_paragraphs, write_corpus
+
+ENCODER = "hash:512"
+WORKERS = 2
+
+
+def child(seeds: Path, index: Path) -> dict:
+    from embeddings.index import build_index
+    from embeddings.pool import EncoderPool
+
+    rss_at: dict[str, float] = {}
+
+    def step(name: str) -> None:
+        if name in ("documents-read", "tokenised", "embedded", "wrote-faiss", "published"):
+            rss_at[name] = max(rss_at.get(name, 0.0), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+    t0 = time.perf_counter()
+    with EncoderPool(ENCODER, WORKERS) as encoder:
+        report = build_index(seeds, index, encoder, on_step=step)
+    return {"passages": report.passages, "seconds": time.perf_counter() - t0,
+            "phases": {k: round(v, 1) for k, v in report.phases.items()},
+            "segments": len([p for p in (index / "segments").iterdir()]),
+            "main_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "peak_by_phase_mb": rss_at}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--work", type=Path, default=None, help="where corpora are written (default: a temp folder)")
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--child", nargs=2, metavar=("SEEDS", "INDEX"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(Path(args.child[0]), Path(args.child[1]))))
+        return 0
+    command = "python benchmarks/build_memory.py " + " ".join(a for a in sys.argv[1:] if a != "--write") + " --write"
+    real, _ = real_paragraphs()
+    rows = []
+    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            seeds, index = Path(tmp) / f"seeds-{size}", Path(tmp) / f"index-{size}"
+            write_corpus(seeds, size, real)
+            env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+            r = subprocess.run([sys.executable, "-m", "benchmarks.build_memory", "--child", str(seeds), str(index)],
+                               env=env, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise SystemExit(f"build failed:\n{r.stderr[-3000:]}")
+            row = json.loads(r.stdout.strip().splitlines()[-1])
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            rows.append(row)
+            shutil.rmtree(seeds)
+            shutil.rmtree(index)
+    lines = ["## Build memory (issue 20)", "",
+             f"Command: `{command}` (2-core machine; `{ENCODER}` vectors, {WORKERS} embedding worker processes, "
+             "each build in a fresh process).", "",
+             "| passages | segments | build s (read / cut / embed / write) | main process peak RSS MB | "
+             "each worker's peak RSS MB | main peak after read / cut / embed MB |",
+             "| ---: | ---: | --- | ---: | ---: | --- |"]
+    for r in rows:
+        ph, at = r["phases"], r["peak_by_phase_mb"]
+        lines.append(f"| {r['passages']:,} | {r['segments']} | {r['seconds']:.0f} ({ph.get('read', 0):.0f} / "
+                     f"{ph.get('cut', 0):.0f} / {ph.get('embed', 0):.0f} / {ph.get('write', 0):.0f}) | "
+                     f"{r['main_peak_mb']:,.0f} | {r['worker_peak_mb']:,.0f} | "
+                     f"{at.get('documents-read', 0):,.0f} / {at.get('tokenised', 0):,.0f} / {at.get('embedded', 0):,.0f} |")
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        write_section("build_memory", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

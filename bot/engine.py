@@ -166,9 +166,9 @@ class Engine:
 
         With Qdrant, the generation is built in index_dir (the builder's working copy, which keeps the
         next reindex incremental), then published as a new collection version under the replicas' lease.
-        `answering`: questions are being answered meanwhile (the chat's /reindex), so the build embeds with
-        the questions' threads, not QUOTEBOT_BUILD_THREADS: on two cores a second build thread only took the
-        answers' core (docs/benchmarks.md, "Answers while a reindex runs")."""
+        `answering`: questions are being answered meanwhile (the chat's /reindex), so the build embeds on
+        the questions' thread, not on QUOTEBOT_BUILD_THREADS worker processes, which double the answers' p95
+        on two cores (docs/benchmarks.md, "Answers while a reindex runs")."""
         s = self.settings
         with self._build_lock:
             if s.backend != "qdrant":

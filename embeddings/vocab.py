@@ -19,6 +19,7 @@ import numpy as np
 WIDTH = 48  # bytes; longer terms (long Latin runs) live in the short list instead
 CONSOLIDATE_AT = 50_000  # added terms kept as a list until there are this many
 RECENT = 20_000  # question terms whose ids are remembered
+MEMO_TERMS = 1_000_000  # terms of the sorted array whose ids a build remembers
 TABLE_TERMS = 500_000  # a vocabulary up to this size can be prepared as one dict (~150 bytes a term)
 _UNSEEN = object()
 
@@ -143,7 +144,7 @@ class Vocabulary:
         self._extra: dict[str, int] = {w: self._base + k for k, w in enumerate(added)}
         self._pos: np.ndarray | None = None  # id → position in the sorted array, built on first use
         self._grams: np.ndarray | None = None  # ids of the array's n-grams, sorted, built on first use
-        self._memo: dict[str, int] = {}  # build-time lookups
+        self._memo: dict[str, int] = {}  # build-time lookups in the sorted array
         self._recent: dict[str, int | None] = {}  # question-time lookups: questions share most terms
         self._table: dict[str, int] | None = None  # every term, once prepared (a small index)
 
@@ -257,21 +258,28 @@ class Vocabulary:
         return bytes(self._words[int(self._positions()[term_id])]).decode("utf-8")
 
     def ids_adding(self, terms: Sequence[str]) -> np.ndarray:
-        """Ids of `terms`, giving unseen ones the next ids (build time: lookups are remembered)."""
-        memo = self._memo
-        ids = [memo.get(t) for t in terms]
+        """Ids of `terms`, giving unseen ones the next ids (build time). Terms of the sorted array that were
+        looked up are remembered; added terms are not, as `_extra` holds them already (a build of 10^6
+        passages adds millions)."""
+        extra, memo = self._extra, self._memo
+        ids = [extra.get(t) for t in terms]
         if None in ids:
             for k, t in enumerate(terms):
                 if ids[k] is None:
-                    i = memo.get(t)
+                    i = extra.get(t)
                     if i is None:
-                        i = self.get(t) if self._base else self._extra.get(t)
+                        i = memo.get(t)
+                    if i is None:
+                        i = self.get(t) if self._base else None
                         if i is None:
-                            i = self._extra[t] = self._base + len(self._added)
+                            i = extra[t] = self._base + len(self._added)
                             self._added.append(t)
                             self._recent.pop(t, None)  # was unknown until now
                             self._table = None
-                        memo[t] = i
+                        else:
+                            if len(memo) >= MEMO_TERMS:
+                                memo.clear()
+                            memo[t] = i
                     ids[k] = i
         return np.array(ids, dtype=np.int32)
 

@@ -472,3 +472,19 @@ def test_row_file_closes_once(tmp_path):
     del rows  # must not close `other`, which may have reused the number
     os.fstat(other)
     os.close(other)
+
+
+def test_a_build_remembers_only_a_bounded_number_of_base_terms(tmp_path, monkeypatch):
+    import embeddings.vocab as vocab_module
+
+    monkeypatch.setattr(vocab_module, "MEMO_TERMS", 4)
+    first = Vocabulary.empty()
+    base_terms = [f"词{k}" for k in range(10)]
+    base_ids = first.ids_adding(base_terms).tolist()
+    assert first._memo == {}  # added terms live in one dict only
+    first.save(tmp_path)
+    loaded = Vocabulary.load(tmp_path)
+    for _ in range(2):  # base terms (remembered up to 4 at a time) and new ones, interleaved
+        got = loaded.ids_adding([t for k, b in enumerate(base_terms) for t in (b, f"新{k}")]).tolist()
+        assert got[0::2] == base_ids and got[1::2] == list(range(10, 20))
+        assert len(loaded._memo) <= 4

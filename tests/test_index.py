@@ -305,7 +305,7 @@ def test_watch_reindexes_after_changes_settle(seeds_copy, tmp_path):
 
 def test_passage_vectors_as_the_mean_of_their_sentences(tmp_path, seeds_copy):
     from embeddings.index import seeds_changed
-    from embeddings.index.build import mean_vectors
+    from embeddings.index.new_segment import mean_vectors
 
     enc = HashingEncoder(64)
     whole = build_index(seeds_copy, tmp_path / "idx", enc, passage_vectors="whole")

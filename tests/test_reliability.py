@@ -22,7 +22,7 @@ from bot.settings import Settings
 from embeddings.documents import UnreadableFile, read_document, read_file
 from embeddings.encoders import HashingEncoder
 from embeddings.index import Index, IndexWriteFailed, build_index, current_generation
-from embeddings.index.build import passage_tokens
+from embeddings.index.new_segment import passage_tokens
 from embeddings.index.manifest import Manifest
 from embeddings.textnorm import normalize, split_sentences, to_simplified
 from tests.conftest import ROOT, SEEDS
@@ -312,7 +312,7 @@ def test_every_quote_for_any_question_is_verbatim(seed_engine, question, reliabi
 def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path, monkeypatch):
     """SIGKILL after the 2nd of 5 embedded batches; the next build takes those vectors and every cut back
     from the journal, embeds only the rest, cuts nothing, and ends with the index an uninterrupted build makes."""
-    import embeddings.index.build as build
+    import embeddings.index.new_segment as new_segment
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for f in range(30):  # 1,500 passages of two sentences: 3 batches of 1,024 sentences, then 2 of passages
@@ -334,7 +334,7 @@ def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path
         proc.wait()
     assert batches == 2 and current_generation(index_dir) is None
     cuts = []
-    monkeypatch.setattr(build, "passage_tokens", lambda tokenizer, p: cuts.append(p) or passage_tokens(tokenizer, p))
+    monkeypatch.setattr(new_segment, "passage_tokens", lambda tokenizer, p: cuts.append(p) or passage_tokens(tokenizer, p))
     resumed = build_index(seeds, index_dir, ENC)
     assert cuts == []  # all 1,500 were cut, and committed, before the kill
     assert resumed.resumed == 2 * 1024 and resumed.passages == 1500

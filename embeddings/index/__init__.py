@@ -5,7 +5,8 @@ vocabulary. A reindex writes segments only for new or changed files and a new ma
 else is reused as it is on disk, so its cost follows the change, not the corpus.
 """
 
-from embeddings.index.build import BuildReport, build_index, passage_tokens, repeated_rows
+from embeddings.index.build import BuildReport, build_index, repeated_rows
+from embeddings.index.new_segment import passage_tokens
 from embeddings.index.dense import REFINE, build_faiss, choose_index_type, nprobe, refine, refine_scored
 from embeddings.index.errors import IndexBusy, IndexCorrupt, IndexFailure, IndexMismatch, IndexMissing, IndexWriteFailed
 from embeddings.index.plan import seeds_changed

@@ -1,10 +1,7 @@
-"""Building a generation: plan what changed by content hash, read and cut the files, write segments, publish."""
+"""Building a generation: plan what changed by content hash, read the files, have their segments made, publish."""
 
 from __future__ import annotations
 
-import errno
-import json
-import re
 import shutil
 import time
 import uuid
@@ -12,24 +9,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from embeddings import bm25
-from embeddings.boilerplate import repeat_key, repeated, title_key
+from embeddings.boilerplate import repeated
 from embeddings.documents import LoadWarning, read_file
-from embeddings.encoders import Encoder, l2_normalise
-from embeddings.pool import EncoderPool
-from embeddings.passages import Passage, content_hash, document_passages
-from embeddings.store import write_store
+from embeddings.encoders import Encoder
+from embeddings.passages import document_passages
 from embeddings.tokens import Tokenizer, discover_user_words
 from embeddings.vocab import Vocabulary
-from embeddings.index.manifest import (Counts, EncoderInfo, FileEntry, Manifest, RepeatLine, SegmentEntry,
-                                       package_versions)
+from embeddings.index.manifest import Counts, EncoderInfo, FileEntry, Manifest, SegmentEntry, package_versions
 from embeddings.index.plan import (Part, compatible, file_hashes, group_parts, plan_segments, previous_manifest,
                                    rules_of)
-from embeddings.index.dense import build_faiss, choose_index_type
 from embeddings.index.errors import IndexWriteFailed
-from embeddings.index.journal import Cut, Journal
+from embeddings.index.journal import Journal
+from embeddings.index.new_segment import build_segment
 from embeddings.index.progress import BarProgress, Progress
 from embeddings.index.reuse import Reuse
 from embeddings.index.spill import Spill, Spilled
@@ -64,27 +55,6 @@ class BuildReport:
             f"{self.unchanged} unchanged; passages: {self.passages} ({self.embedded} embedded, {self.reused} reused"
             + (f", {self.resumed} vectors from the interrupted build" if self.resumed else "") + f"); {self.seconds:.2f} s"
         )
-
-
-CUT_BATCH = 1024  # passages cut and committed to the journal at a time
-EMBED_BATCH = 1024  # texts embedded and committed to the journal at a time (a pool's workers share a batch)
-_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")  # what jieba keeps in one block
-
-
-def passage_tokens(tokenizer: Tokenizer, p: Passage) -> tuple[list[str], list[list[str]]]:
-    """(the passage's tokens for BM25, each sentence's tokens for choosing quotes).
-
-    When every sentence ends in punctuation and nothing but spaces lies between them, jieba and the
-    bigrams stop at each boundary, so the passage's tokens are exactly its sentences' tokens put
-    together and the text is cut once. Otherwise the passage is cut as a whole as well.
-    """
-    per_sentence = [tokenizer.tokens(p.text[a:b]) for a, b in p.sentences]
-    edges = [0, *[x for span in p.sentences for x in span], len(p.text)]
-    gaps_blank = all(not p.text[edges[k]:edges[k + 1]].strip() for k in range(0, len(edges), 2))
-    separated = all(b > a and not _JIEBA_BLOCK.match(p.text[b - 1]) for a, b in p.sentences[:-1])
-    if per_sentence and gaps_blank and separated:
-        return [t for toks in per_sentence for t in toks], per_sentence
-    return tokenizer.tokens(p.text), per_sentence
 
 
 def build_index(
@@ -163,8 +133,8 @@ def build_index(
                 # segments by name, so a name must always mean the same files.
                 seg_dir = index_dir / SEGMENTS / f"seg-{next(seg_numbers):06d}-{uuid.uuid4().hex[:8]}"
                 new_segments.append(seg_dir)
-                info, e, r, j = _build_segment(seg_dir, [spill.load(s) for s in group], tokenizer, vocab, encoder,
-                                                old, meter, step, passage_vectors, journal)
+                info, e, r, j = build_segment(seg_dir, [spill.load(s) for s in group], tokenizer, vocab, encoder,
+                                                old, meter, step, passage_vectors, journal, spill.folder)
                 built.append(info)
                 embedded += e
                 retokenized += r
@@ -240,153 +210,6 @@ def _next_number(folder: Path, prefix: str) -> int:
     existing = [int(c.name.split("-")[1]) for c in folder.glob(f"{prefix}-*") if c.name.split("-")[1].isdigit()] \
         if folder.is_dir() else []
     return max([0, *existing]) + 1
-
-
-def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, journal: Journal, meter: Progress,
-           step: Callable[[str], None]) -> tuple[np.ndarray, list[int], int]:
-    """float16 vectors for `texts`: copied where the previous generation or an interrupted build (the journal)
-    embedded the same text, embedded once for a text that occurs twice (a sentence two overlapping passages
-    share); each embedded batch is committed to the journal. (vectors, positions embedded now or by the
-    interrupted build, texts the journal held)."""
-    out = np.zeros((len(texts), encoder.dim), dtype=np.float16)
-    todo: dict[str, list[int]] = {}
-    for i, text in enumerate(texts):
-        key = content_hash(text)
-        row = old.get(key)
-        if row is not None and len(row) == encoder.dim:
-            out[i] = row
-        else:
-            todo.setdefault(key, []).append(i)
-    done, earlier = journal.get(list(todo))
-    for key, vector in done.items():
-        out[todo[key]] = vector
-    keys = [k for k in todo if k not in done]
-    meter.add(len(keys))
-    parts = [keys[start:start + EMBED_BATCH] for start in range(0, len(keys), EMBED_BATCH)]
-    batches = ([texts[todo[k][0]] for k in part] for part in parts)
-    # A pool of worker processes (embeddings/pool.py) embeds the next batch while this one is committed.
-    embedded = encoder.stream(batches) if isinstance(encoder, EncoderPool) else map(encoder.encode, batches)
-    for part, found in zip(parts, embedded):
-        journal.put(part, found)
-        for k, vector in zip(part, found):
-            out[todo[k]] = vector
-        meter.advance(len(part))
-        step("embedded-batch")
-    return out, [i for g in todo.values() for i in g], earlier
-
-
-def mean_vectors(sentence_vectors: np.ndarray, counts: np.ndarray, dim: int) -> np.ndarray:
-    """Each passage's vector as the normalised mean of its sentences' vectors (float16)."""
-    out = np.zeros((len(counts), dim), dtype=np.float16)
-    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    for a in range(0, len(counts), 8192):  # in float32 a few MB at a time, not a segment's sentences at once
-        b = min(a + 8192, len(counts))
-        part = np.asarray(sentence_vectors[ptr[a]:ptr[b]], dtype=np.float32)
-        out[a:b] = l2_normalise(np.add.reduceat(part, ptr[a:b] - ptr[a], axis=0))
-    return out
-
-
-def _build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: Vocabulary, encoder: Encoder,
-                   old: "Reuse | None", meter: Progress, step: Callable[[str], None],
-                   passage_vectors: str, journal: Journal) -> tuple[SegmentEntry, int, int, int]:
-    """Cut, embed and write one segment; returns (its manifest entry, passages embedded, passages cut, vectors
-    read back from the journal)."""
-    import faiss
-
-    docs = [d for part in group for d in part.docs]
-    doc_row = {d.id: i for i, d in enumerate(docs)}
-    passages = [p for part in group for p in part.passages]
-    meter.phase("cut", len(passages))
-    # A cut depends on the passage and on the tokenizer (its rules and user words): the journal's key is both.
-    cut_with = content_hash(json.dumps(tokenizer.settings, sort_keys=True, ensure_ascii=False))
-    token_ids, sent_ids, cut = [], [], 0
-    for start in range(0, len(passages), CUT_BATCH):
-        batch = passages[start:start + CUT_BATCH]
-        reused = [old.cut(p) if old else None for p in batch]
-        keys = [content_hash(cut_with + p.text) for p in batch]
-        earlier = journal.cuts([k for k, r in zip(keys, reused) if r is None])
-        made: dict[str, Cut] = {}
-        for p, key, r in zip(batch, keys, reused):
-            if r is not None:
-                token_ids.append(r[0])
-                sent_ids.extend(r[1])
-                continue
-            toks, sents = earlier.get(key) or made.setdefault(key, passage_tokens(tokenizer, p))
-            token_ids.append(vocab.ids_adding(toks))
-            sent_ids.extend(vocab.ids_adding(list(dict.fromkeys(st))) for st in sents)
-            cut += 1
-        journal.put_cuts(made)
-        meter.advance(len(batch))
-    step("tokenised")
-    meter.phase("embed", 0)
-    reuse_s = old.sentences if old else {}
-    sentence_texts = [p.text[a:b] for p in passages for a, b in p.sentences]
-    sent_vectors, sentences_embedded, resumed = _embed(sentence_texts, reuse_s, encoder, journal, meter, step)
-    counts = np.fromiter((len(p.sentences) for p in passages), dtype=np.int64, count=len(passages))
-    if passage_vectors == "mean":
-        vectors = mean_vectors(sent_vectors, counts, encoder.dim)
-        owner = np.repeat(np.arange(len(passages)), counts)
-        embedded = len(set(owner[sentences_embedded].tolist())) if sentences_embedded else 0
-    else:
-        vectors, done, more = _embed([p.text for p in passages], old.passages if old else {}, encoder, journal,
-                                     meter, step)
-        embedded, resumed = len(done), resumed + more
-    step("embedded")
-    meter.phase("write", 6)  # the store, the vectors, the sentence data, the postings, FAISS, segment.json
-
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    step("created-generation")
-    write_store(folder / "store.sqlite", docs, [(p, doc_row[p.doc_id]) for p in passages], step)
-    np.save(folder / "vectors.npy", vectors)
-    step("writing-vectors")
-    np.save(folder / "sentence_vectors.npy", sent_vectors)
-    np.save(folder / "sentence_ptr.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
-    step("wrote-vectors")
-    meter.advance(2)
-    post = bm25.postings(token_ids)
-    for name in ("terms", "ptr", "rows", "tf", "doclen", "bound"):
-        np.save(folder / f"postings.{name}.npy", getattr(post, name))
-    lengths = np.fromiter((len(s) for s in sent_ids), dtype=np.int64, count=len(sent_ids))
-    np.save(folder / "sentence_tokens.npy", np.concatenate(sent_ids) if sent_ids else np.zeros(0, np.int32))
-    np.save(folder / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
-    step("wrote-bm25")
-    meter.advance(2)
-    index_type = choose_index_type(len(passages), vectors.shape[1])
-    if passages:
-        try:
-            faiss.write_index(build_faiss(vectors, index_type), str(folder / "dense.faiss"))
-        except RuntimeError as exc:  # faiss reports I/O errors (a full disk) as RuntimeError
-            raise OSError(errno.EIO, f"writing dense.faiss failed: {' '.join(str(exc).split())[:200]}") from exc
-    step("wrote-faiss")
-    meter.advance()
-
-    files, row, drow = {}, 0, 0
-    for part in group:
-        files[part.path] = FileEntry(sha256=part.sha256, rows=(row, row + len(part.passages)),
-                                     doc_rows=(drow, drow + len(part.docs)), documents=len(part.docs),
-                                     lines=_repeat_candidates(part))
-        row += len(part.passages)
-        drow += len(part.docs)
-    info = SegmentEntry(name=folder.name, rows=len(passages), sentences=len(sentence_texts), index_type=index_type,
-                        bound_avgdl=post.bound_avgdl, user_words=tuple(sorted(set().union(*(p.words for p in group)))),
-                        files=files, cut_with=tuple(tokenizer.user_words))
-    write_json(folder / "segment.json", info.to_json())
-    meter.advance()
-    return info.listing(), embedded, cut, resumed
-
-
-def _repeat_candidates(part: "Part") -> tuple[RepeatLine, ...]:
-    """Each passage whose paragraph may be repeated furniture, with its paragraph and title keys."""
-    by_id = {d.id: d for d in part.docs}
-    out = []
-    for i, p in enumerate(part.passages):
-        doc = by_id[p.doc_id]
-        key = repeat_key(doc.paragraphs[p.paragraph].text)
-        if key is not None:
-            out.append(RepeatLine(key, title_key(doc.title), i))
-    return tuple(out)
 
 
 def repeated_rows(files: dict[str, FileEntry]) -> dict[str, tuple[int, ...]]:

@@ -1,12 +1,16 @@
-"""Files a build has read, kept on disk until their segment is written: a build holds one segment's documents at a time."""
+"""What a build keeps on disk until its segment is written (read files, sentence vectors), not in memory."""
 
 from __future__ import annotations
 
+import errno
+import os
 import pickle
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from embeddings.index.plan import Part
 
@@ -47,3 +51,47 @@ class Spill:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class SpilledRows:
+    """A float16 (rows, dim) .npy file filled row by row and read back in slices, never held in memory: a
+    segment's sentence vectors (about 0.5 GB at 10^5 passages) on their way to the segment."""
+
+    def __init__(self, path: Path, rows: int, dim: int):
+        self.path, self.shape = Path(path), (rows, dim)
+        self._row = dim * 2
+        with open(self.path, "wb") as f:
+            header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float16)), "fortran_order": False,
+                      "shape": self.shape}
+            np.lib.format.write_array_header_2_0(f, header)
+            self._offset = f.tell()
+            f.truncate(self._offset + rows * self._row)
+        self._fd = os.open(self.path, os.O_RDWR)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __setitem__(self, rows: "int | list[int]", vector: np.ndarray) -> None:
+        data = np.asarray(vector, dtype=np.float16).tobytes()
+        for row in [rows] if isinstance(rows, int) else rows:
+            if os.pwrite(self._fd, data, self._offset + row * self._row) != len(data):
+                raise OSError(errno.ENOSPC, f"short write to {self.path.name}")
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        a, b, _ = rows.indices(self.shape[0])
+        b = max(a, b)
+        data = os.pread(self._fd, (b - a) * self._row, self._offset + a * self._row)
+        if len(data) != (b - a) * self._row:
+            raise OSError(errno.EIO, f"short read from {self.path.name}")
+        return np.frombuffer(data, dtype=np.float16).reshape(b - a, self.shape[1])
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self):
+        try:
+            self.close()
+        except (OSError, AttributeError):
+            pass

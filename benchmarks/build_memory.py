@@ -36,8 +36,8 @@ def child(seeds: Path, index: Path) -> dict:
     rss_at: dict[str, float] = {}
 
     def step(name: str) -> None:
-        if name in ("documents-read", "tokenised", "embedded", "wrote-faiss", "published"):
-            rss_at[name] = max(rss_at.get(name, 0.0), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        if name not in rss_at:  # the peak so far, the first time each step is reached
+            rss_at[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     t0 = time.perf_counter()
     with EncoderPool(ENCODER, WORKERS) as encoder:
@@ -50,21 +50,11 @@ def child(seeds: Path, index: Path) -> dict:
             "peak_by_phase_mb": rss_at}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="100000,1000000")
-    ap.add_argument("--work", type=Path, default=None, help="where corpora are written (default: a temp folder)")
-    ap.add_argument("--write", action="store_true")
-    ap.add_argument("--child", nargs=2, metavar=("SEEDS", "INDEX"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        print(json.dumps(child(Path(args.child[0]), Path(args.child[1]))))
-        return 0
-    command = "python benchmarks/build_memory.py " + " ".join(a for a in sys.argv[1:] if a != "--write") + " --write"
+def measure(sizes: str, work: Path | None) -> list[dict]:
     real, _ = real_paragraphs()
     rows = []
-    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        for size in (int(s) for s in sizes.split(",")):
             seeds, index = Path(tmp) / f"seeds-{size}", Path(tmp) / f"index-{size}"
             write_corpus(seeds, size, real)
             env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -72,23 +62,45 @@ def main() -> int:
                                env=env, capture_output=True, text=True)
             if r.returncode != 0:
                 raise SystemExit(f"build failed:\n{r.stderr[-3000:]}")
-            row = json.loads(r.stdout.strip().splitlines()[-1])
-            print(json.dumps(row), file=sys.stderr, flush=True)
-            rows.append(row)
+            rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
             shutil.rmtree(seeds)
             shutil.rmtree(index)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--work", type=Path, default=None, help="where corpora are written (default: a temp folder)")
+    ap.add_argument("--from-log", type=Path, nargs="+", help="render the rows earlier runs printed instead")
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--child", nargs=2, metavar=("SEEDS", "INDEX"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(Path(args.child[0]), Path(args.child[1]))))
+        return 0
+    command = "python benchmarks/build_memory.py " + " ".join(a for a in sys.argv[1:] if a != "--write") + " --write"
+    if args.from_log:  # rows that earlier runs printed (stderr), each with its command
+        logged = [json.loads(line) for f in args.from_log for line in f.read_text(encoding="utf-8").splitlines()
+                  if line.startswith("{")]
+        rows = [r for r in logged if "passages" in r]
+        command = "` and `".join(r["command"] for r in logged if "command" in r)
+    else:
+        print(json.dumps({"command": command}), file=sys.stderr, flush=True)
+        rows = measure(args.sizes, args.work)
     lines = ["## Build memory (issue 20)", "",
              f"Command: `{command}` (2-core machine; `{ENCODER}` vectors, {WORKERS} embedding worker processes, "
              "each build in a fresh process).", "",
              "| passages | segments | build s (read / cut / embed / write) | main process peak RSS MB | "
-             "each worker's peak RSS MB | main peak after read / cut / embed MB |",
+             "each worker's peak RSS MB | main peak when every file was read MB |",
              "| ---: | ---: | --- | ---: | ---: | --- |"]
     for r in rows:
         ph, at = r["phases"], r["peak_by_phase_mb"]
         lines.append(f"| {r['passages']:,} | {r['segments']} | {r['seconds']:.0f} ({ph.get('read', 0):.0f} / "
                      f"{ph.get('cut', 0):.0f} / {ph.get('embed', 0):.0f} / {ph.get('write', 0):.0f}) | "
                      f"{r['main_peak_mb']:,.0f} | {r['worker_peak_mb']:,.0f} | "
-                     f"{at.get('documents-read', 0):,.0f} / {at.get('tokenised', 0):,.0f} / {at.get('embedded', 0):,.0f} |")
+                     f"{at.get('documents-read', 0):,.0f} |")
     text = "\n".join(lines)
     print(text)
     if args.write:

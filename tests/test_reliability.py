@@ -333,6 +333,7 @@ def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert batches == 2 and current_generation(index_dir) is None
+    assert list(index_dir.glob("spill-*"))  # what the killed build held on disk, left behind by SIGKILL
     cuts = []
     monkeypatch.setattr(new_segment, "passage_tokens", lambda tokenizer, p: cuts.append(p) or passage_tokens(tokenizer, p))
     resumed = build_index(seeds, index_dir, ENC)
@@ -340,6 +341,7 @@ def test_a_build_killed_while_embedding_resumes_without_embedding_again(tmp_path
     assert resumed.resumed == 2 * 1024 and resumed.passages == 1500
     assert "2048 vectors from the interrupted build" in resumed.summary()
     assert not (index_dir / "embedding-journal.sqlite").exists()  # published: its vectors are in the index now
+    assert not list(index_dir.glob("spill-*"))  # the killed build's read files and sentence vectors are gone too
     whole = build_index(seeds, tmp_path / "whole", ENC)
     a, b = Index.load(index_dir, ENC.id), Index.load(tmp_path / "whole", ENC.id)
     rows = list(range(a.rows))

@@ -86,8 +86,13 @@ class RowFile:
     def __len__(self) -> int:
         return self.shape[0]
 
-    def __getitem__(self, i: int):
-        """One element of a 1-d file (or one row)."""
+    def __getitem__(self, i: "int | slice"):
+        """One element of a 1-d file (or one row); or, for a slice of step 1, those rows in one read."""
+        if isinstance(i, slice):
+            a, b, step = i.indices(self.shape[0])
+            if step != 1:
+                raise IndexError("RowFile slices read consecutive rows")
+            return self.slice(a, max(a, b))
         i = int(i) + (self.shape[0] if int(i) < 0 else 0)
         return self.slice(i, i + 1)[0]
 

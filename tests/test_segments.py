@@ -426,6 +426,9 @@ def test_row_file_reads_the_rows_asked_for(tmp_path, in_memory_below):
     for wanted in ([5, 3, 499, 0, 3], list(range(10, 40)), [], [7]):
         assert (rows.take(np.array(wanted, dtype=np.int64)) == data[wanted]).all()
     assert (rows.slice(3, 9) == data[3:9]).all() and rows.slice(4, 4).shape == (0, 16)
+    assert (rows[3:9] == data[3:9]).all() and (rows[495:] == data[495:]).all() and rows[9:3].shape == (0, 16)
+    with pytest.raises(IndexError):
+        rows[::2]
     with pytest.raises(IndexError):
         rows.take(np.array([500]))
     with pytest.raises(IndexError):

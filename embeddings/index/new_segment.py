@@ -19,7 +19,7 @@ from embeddings.pool import EncoderPool
 from embeddings.passages import Passage, content_hash
 from embeddings.store import write_store
 from embeddings.tokens import Tokenizer
-from embeddings.vocab import Vocabulary
+from embeddings.vocab import RowFile, Vocabulary
 from embeddings.index.dense import build_faiss, choose_index_type
 from embeddings.index.journal import Cut, Journal
 from embeddings.index.manifest import FileEntry, RepeatLine, SegmentEntry
@@ -89,7 +89,7 @@ def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, journ
     return out, [i for g in todo.values() for i in g], earlier
 
 
-def mean_vectors(sentence_vectors: np.ndarray, counts: np.ndarray, dim: int) -> np.ndarray:
+def mean_vectors(sentence_vectors: "np.ndarray | RowFile", counts: np.ndarray, dim: int) -> np.ndarray:
     """Each passage's vector as the normalised mean of its sentences' vectors (float16)."""
     out = np.zeros((len(counts), dim), dtype=np.float16)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -136,11 +136,13 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
     reuse_s = old.sentences if old else {}
     sentence_texts = [p.text[a:b] for p in passages for a, b in p.sentences]
     sent_vectors = SpilledRows(scratch / f"{folder.name}.sentence_vectors.npy", len(sentence_texts), encoder.dim)
-    sent_vectors, sentences_embedded, resumed = _embed(sentence_texts, reuse_s, encoder, journal, meter, step,
-                                                       sent_vectors)
+    _, sentences_embedded, resumed = _embed(sentence_texts, reuse_s, encoder, journal, meter, step, sent_vectors)
+    sent_vectors.close()
     counts = np.fromiter((len(p.sentences) for p in passages), dtype=np.int64, count=len(passages))
     if passage_vectors == "mean":
-        vectors = mean_vectors(sent_vectors, counts, encoder.dim)
+        written = RowFile(sent_vectors.path)
+        vectors = mean_vectors(written, counts, encoder.dim)
+        written.close()
         owner = np.repeat(np.arange(len(passages)), counts)
         embedded = len(set(owner[sentences_embedded].tolist())) if sentences_embedded else 0
     else:
@@ -157,7 +159,6 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
     write_store(folder / "store.sqlite", docs, [(p, doc_row[p.doc_id]) for p in passages], step)
     np.save(folder / "vectors.npy", vectors)
     step("writing-vectors")
-    sent_vectors.close()
     os.replace(sent_vectors.path, folder / "sentence_vectors.npy")
     np.save(folder / "sentence_ptr.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
     step("wrote-vectors")

@@ -54,7 +54,7 @@ class Spill:
 
 
 class SpilledRows:
-    """A float16 (rows, dim) .npy file filled row by row and read back in slices, never held in memory: a
+    """A float16 (rows, dim) .npy file filled row by row, never held in memory (read it back with RowFile): a
     segment's sentence vectors (about 0.5 GB at 10^5 passages) on their way to the segment."""
 
     def __init__(self, path: Path, rows: int, dim: int):
@@ -76,14 +76,6 @@ class SpilledRows:
         for row in [rows] if isinstance(rows, int) else rows:
             if os.pwrite(self._fd, data, self._offset + row * self._row) != len(data):
                 raise OSError(errno.ENOSPC, f"short write to {self.path.name}")
-
-    def __getitem__(self, rows: slice) -> np.ndarray:
-        a, b, _ = rows.indices(self.shape[0])
-        b = max(a, b)
-        data = os.pread(self._fd, (b - a) * self._row, self._offset + a * self._row)
-        if len(data) != (b - a) * self._row:
-            raise OSError(errno.EIO, f"short read from {self.path.name}")
-        return np.frombuffer(data, dtype=np.float16).reshape(b - a, self.shape[1])
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.report import write_section
+from benchmarks.report import command_line, read_logs, write_section
 from benchmarks.scale import real_paragraphs, write_corpus
 
 READING = [
@@ -88,12 +88,9 @@ def main() -> int:
     if args.child:
         print(json.dumps(child(Path(args.child[0]), Path(args.child[1]))))
         return 0
-    command = "python benchmarks/build_memory.py " + " ".join(a for a in sys.argv[1:] if a != "--write") + " --write"
+    command = command_line("build_memory.py")
     if args.from_log:  # rows that earlier runs printed (stderr), each with its command
-        logged = [json.loads(line) for f in args.from_log for line in f.read_text(encoding="utf-8").splitlines()
-                  if line.startswith("{")]
-        rows = [r for r in logged if "passages" in r]
-        command = "` and `".join(r["command"] for r in logged if "command" in r)
+        rows, command = read_logs(args.from_log)
     else:
         print(json.dumps({"command": command}), file=sys.stderr, flush=True)
         rows = measure(args.sizes, args.work)

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from benchmarks import scale
-from benchmarks.report import write_section
+from benchmarks.report import command_line, read_logs, write_section
 
 ENCODER = "use"
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,13 +169,11 @@ def main() -> int:
                else scale.child_naive(Path(rest[0]), questions, "bm25s" if kind == "bm25s" else "rank_bm25"))
         print(json.dumps(out))
         return 0
-    command = "python benchmarks/scale_real.py " + " ".join(a for a in sys.argv[1:] if a != "--write") + " --write"
+    command = command_line("scale_real.py")
     if args.from_log:
-        logged = [json.loads(line) for f in args.from_log for line in f.read_text(encoding="utf-8").splitlines()
-                  if line.startswith("{")]
+        logged, command = read_logs(args.from_log)
         rows = [r for r in logged if "size" in r]
-        builds = [r for r in logged if "phases" in r and "size" not in r]
-        command = "` and `".join(r["command"] for r in logged if "command" in r)
+        builds = [r for r in logged if "size" not in r]
     else:
         print(json.dumps({"command": command}), file=sys.stderr, flush=True)
         rows, builds = run(args)

@@ -41,35 +41,81 @@ class Postings:
         return out
 
 
-def postings(token_ids: Sequence[np.ndarray]) -> Postings:
-    """Postings of rows given as arrays of global term ids (repeats count as term frequency)."""
+ROW_BLOCK = 8192  # rows whose (term, row) pairs are sorted at a time
+BOUND_PAIRS = 1 << 22  # postings whose saturations are computed at a time
+
+
+def postings(token_ids: Sequence[np.ndarray], row_block: int = ROW_BLOCK) -> Postings:
+    """Postings of rows given as arrays of global term ids (repeats count as term frequency).
+
+    A segment of 10^5 passages has ~3·10^7 tokens: sorting one int64 key per token at once took ~750 MB
+    beside them. Here each block of rows is sorted on its own, twice: once to count every term's postings
+    (which places each term's run), once to write its pairs into their runs, rows ascending."""
     lengths = np.fromiter((len(t) for t in token_ids), dtype=np.int64, count=len(token_ids))
     if lengths.sum() == 0:
         return Postings(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int32),
                         np.zeros(0, np.float32), lengths.astype(np.float32), np.zeros(0, np.float32), 1.0)
     n = len(token_ids)
-    # One key per (term, row); counting equal keys gives tf, and the sort makes it term-major. Built and
-    # sorted in place: a segment of 10^5 passages has ~10^7 tokens, and each int64 copy of them is 80 MB.
-    keys = np.concatenate(token_ids).astype(np.int64)
-    keys *= n
-    keys += np.repeat(np.arange(n, dtype=np.int64), lengths)
-    keys.sort()
-    at = _run_starts(keys)
-    tf = np.diff(np.append(at, len(keys)))
-    keys = keys[at]
-    del at
-    terms_all, rows_out = np.divmod(keys, n)
-    del keys
-    starts = _run_starts(terms_all)  # sorted already: where each term's rows begin
-    terms = terms_all[starts]
-    del terms_all
-    ptr = np.append(starts, len(rows_out)).astype(np.int64)
+    starts = range(0, n, row_block)
+    counted = [_block_terms(token_ids, a, min(a + row_block, n)) for a in starts]
+    terms = np.unique(np.concatenate([t for t, _ in counted]))
+    per_term = np.zeros(len(terms), dtype=np.int64)
+    for block_terms, block_counts in counted:
+        per_term[np.searchsorted(terms, block_terms)] += block_counts
+    ptr = np.concatenate([[0], np.cumsum(per_term)]).astype(np.int64)
+    del per_term
+    rows_out = np.empty(ptr[-1], dtype=np.int32)
+    tf = np.empty(ptr[-1], dtype=np.float32)
+    free = ptr[:-1].copy()  # where each term's next posting goes
+    for a, (block_terms, block_counts) in zip(starts, counted):
+        pair_terms, pair_rows, pair_tf = _block_pairs(token_ids, a, min(a + row_block, n))
+        at = np.searchsorted(terms, block_terms)
+        # a pair's place: its term's next free slot, plus how many of the block's pairs of that term precede it
+        first = np.concatenate([[0], np.cumsum(block_counts)[:-1]])
+        dest = np.repeat(free[at] - first, block_counts) + np.arange(len(pair_terms))
+        rows_out[dest] = pair_rows
+        tf[dest] = pair_tf
+        free[at] += block_counts
     doclen = lengths.astype(np.float32)
-    tf = tf.astype(np.float32)
     avgdl = float(np.mean(doclen, dtype=np.float64))
-    saturation = tf / (tf + _norm(doclen[rows_out], avgdl))
-    return Postings(terms.astype(np.int32), ptr, rows_out.astype(np.int32), tf, doclen,
-                    np.maximum.reduceat(saturation, ptr[:-1]).astype(np.float32), avgdl)
+    bound = np.empty(len(terms), dtype=np.float32)
+    k = 0
+    while k < len(terms):  # whole terms at a time, about BOUND_PAIRS postings each
+        end = max(k + 1, int(np.searchsorted(ptr, ptr[k] + BOUND_PAIRS, side="right")) - 1)
+        end = min(end, len(terms))
+        a, b = int(ptr[k]), int(ptr[end])
+        saturation = tf[a:b] / (tf[a:b] + _norm(doclen[rows_out[a:b]], avgdl))
+        bound[k:end] = np.maximum.reduceat(saturation, ptr[k:end] - a)
+        k = end
+    return Postings(terms.astype(np.int32), ptr, rows_out, tf, doclen, bound, avgdl)
+
+
+def _block_keys(token_ids: Sequence[np.ndarray], a: int, b: int) -> np.ndarray:
+    """Rows a..b-1 as sorted keys term · (b - a) + (row - a), one per token."""
+    width = b - a
+    lengths = np.fromiter((len(t) for t in token_ids[a:b]), dtype=np.int64, count=width)
+    keys = np.concatenate([np.zeros(0, np.int64), *token_ids[a:b]]).astype(np.int64, copy=False)
+    keys *= width
+    keys += np.repeat(np.arange(width, dtype=np.int64), lengths)
+    keys.sort()
+    return keys
+
+
+def _block_terms(token_ids: Sequence[np.ndarray], a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of rows a..b-1, sorted, and how many of those rows hold each."""
+    keys = _block_keys(token_ids, a, b)
+    pair_terms = keys[_run_starts(keys)] // (b - a)
+    starts = _run_starts(pair_terms)
+    return pair_terms[starts], np.diff(starts, append=len(pair_terms))
+
+
+def _block_pairs(token_ids: Sequence[np.ndarray], a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows a..b-1's (term, row) pairs, term-major and rows ascending: terms, rows (segment-local), counts."""
+    keys = _block_keys(token_ids, a, b)
+    at = _run_starts(keys)
+    counts = np.diff(at, append=len(keys))
+    pairs = keys[at]
+    return pairs // (b - a), (pairs % (b - a) + a).astype(np.int32), counts
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:

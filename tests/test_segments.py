@@ -491,3 +491,22 @@ def test_a_build_remembers_only_a_bounded_number_of_base_terms(tmp_path, monkeyp
         got = loaded.ids_adding([t for k, b in enumerate(base_terms) for t in (b, f"新{k}")]).tolist()
         assert got[0::2] == base_ids and got[1::2] == list(range(10, 20))
         assert len(loaded._memo) <= 4
+
+
+@pytest.mark.parametrize("row_block", [1, 3, 7, 8192])
+def test_postings_built_by_blocks_of_rows_are_the_postings(row_block):
+    """Against a count of every (term, row) pair: term-major, rows ascending, with empty rows, rows of
+    one repeated term and term ids past 2^24; the bounds are each term's largest saturation."""
+    rng = np.random.default_rng(row_block)
+    rows = [rng.choice([3, 9, 2**24 + 5, 40, 41, 7], size=rng.integers(0, 12)).astype(np.int32) for _ in range(50)]
+    rows += [np.array([], dtype=np.int32), np.array([9, 9, 9], dtype=np.int32)]
+    seg = bm25.postings(rows, row_block=row_block)
+    pairs = sorted({(int(t), r) for r, row in enumerate(rows) for t in row})
+    assert seg.terms.tolist() == sorted({t for t, _ in pairs})
+    assert [(int(seg.terms[k]), int(r)) for k in range(len(seg.terms))
+            for r in seg.rows[seg.ptr[k]:seg.ptr[k + 1]]] == pairs
+    counts = [int((rows[r] == t).sum()) for t, r in pairs]
+    assert seg.tf.tolist() == counts and seg.doclen.tolist() == [len(r) for r in rows]
+    norm = bm25._norm(seg.doclen[seg.rows], seg.bound_avgdl)
+    saturation = seg.tf / (seg.tf + norm)
+    assert np.allclose(seg.bound, [saturation[seg.ptr[k]:seg.ptr[k + 1]].max() for k in range(len(seg.terms))])

@@ -131,6 +131,9 @@ class SentenceTransformerEncoder:
         return l2_normalise(vecs)
 
 
+GRAMS_KEPT = 65_536  # the first n-grams seen, which are the common ones: 2M of them cost a build worker ~1 GB
+
+
 class HashingEncoder:
     """Character n-gram hashing into a fixed space: deterministic, instant, no model.
 
@@ -147,7 +150,7 @@ class HashingEncoder:
         if found is None:
             h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "little")
             found = (h % self.dim, (1.0 if (h >> 32) & 1 else -1.0) * math.log(1 + len(gram)))
-            if len(self._grams) < 2_000_000:
+            if len(self._grams) < GRAMS_KEPT:
                 self._grams[gram] = found
         return found
 

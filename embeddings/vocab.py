@@ -19,7 +19,6 @@ import numpy as np
 WIDTH = 48  # bytes; longer terms (long Latin runs) live in the short list instead
 CONSOLIDATE_AT = 50_000  # added terms kept as a list until there are this many
 RECENT = 20_000  # question terms whose ids are remembered
-MEMO_TERMS = 1_000_000  # terms of the sorted array whose ids a build remembers
 TABLE_TERMS = 500_000  # a vocabulary up to this size can be prepared as one dict (~150 bytes a term)
 _UNSEEN = object()
 
@@ -149,7 +148,6 @@ class Vocabulary:
         self._extra: dict[str, int] = {w: self._base + k for k, w in enumerate(added)}
         self._pos: np.ndarray | None = None  # id → position in the sorted array, built on first use
         self._grams: np.ndarray | None = None  # ids of the array's n-grams, sorted, built on first use
-        self._memo: dict[str, int] = {}  # build-time lookups in the sorted array
         self._recent: dict[str, int | None] = {}  # question-time lookups: questions share most terms
         self._table: dict[str, int] | None = None  # every term, once prepared (a small index)
 
@@ -263,30 +261,37 @@ class Vocabulary:
         return bytes(self._words[int(self._positions()[term_id])]).decode("utf-8")
 
     def ids_adding(self, terms: Sequence[str]) -> np.ndarray:
-        """Ids of `terms`, giving unseen ones the next ids (build time). Terms of the sorted array that were
-        looked up are remembered; added terms are not, as `_extra` holds them already (a build of 10^6
-        passages adds millions)."""
-        extra, memo = self._extra, self._memo
-        ids = [extra.get(t) for t in terms]
-        if None in ids:
-            for k, t in enumerate(terms):
-                if ids[k] is None:
-                    i = extra.get(t)
-                    if i is None:
-                        i = memo.get(t)
-                    if i is None:
-                        i = self.get(t) if self._base else None
-                        if i is None:
-                            i = extra[t] = self._base + len(self._added)
-                            self._added.append(t)
-                            self._recent.pop(t, None)  # was unknown until now
-                            self._table = None
-                        else:
-                            if len(memo) >= MEMO_TERMS:
-                                memo.clear()
-                            memo[t] = i
-                    ids[k] = i
-        return np.array(ids, dtype=np.int32)
+        """Ids of `terms`, giving unseen ones the next ids (build time)."""
+        return self.ids_adding_many([terms])[0]
+
+    def ids_adding_many(self, term_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """Ids of each list of terms, giving unseen ones the next ids in order of first appearance (build
+        time). The sorted array is searched once for all the terms not added since it was written: a build
+        cuts a thousand passages at a time, and remembering lookups instead costs a dict entry a term."""
+        extra = self._extra
+        missing = [t for t in dict.fromkeys(t for terms in term_lists for t in terms) if t not in extra]
+        found = dict(zip(missing, self._lookup(missing))) if missing else {}
+        for t, i in found.items():
+            if i is None:
+                found[t] = extra[t] = self._base + len(self._added)
+                self._added.append(t)
+                self._recent.pop(t, None)  # was unknown until now
+                self._table = None
+        return [np.array([extra[t] if t in extra else found[t] for t in terms], dtype=np.int32)
+                for terms in term_lists]
+
+    def fold(self, at_least: int | None = None) -> None:
+        """The added terms moved into the sorted array, ids unchanged, once there are `at_least` (CONSOLIDATE_AT) of them (build
+        time, between segments): a term costs ~52 bytes there, against ~170 as a string in a list and a dict,
+        and 10^6 passages add millions. (Fewer stay added: `save` then shares the previous sorted array.)"""
+        if not self._added or len(self._added) < (CONSOLIDATE_AT if at_least is None else at_least):
+            return
+        size = len(self)
+        self._words, self._ids, self._long = self._consolidated()
+        self._long_by_id = {i: w for w, i in self._long.items()}
+        self._added, self._extra, self._base = [], {}, size
+        self._pos = self._grams = self._table = None
+        self._recent = {}
 
     # -- disk --------------------------------------------------------------------------------------
 
@@ -312,10 +317,13 @@ class Vocabulary:
     def _consolidated(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
         short_w, short_i, added_long = _by_width(self._extra.items())
         long = {**self._long, **added_long}
-        words = np.concatenate([np.asarray(self._words, dtype=f"S{WIDTH}"), np.array(short_w, dtype=f"S{WIDTH}")])
-        ids = np.concatenate([np.asarray(self._ids, dtype=np.int32), np.array(short_i, dtype=np.int32)])
-        order = np.argsort(words, kind="stable")
-        return words[order], ids[order], long
+        new_w, new_i = np.array(short_w, dtype=f"S{WIDTH}"), np.array(short_i, dtype=np.int32)
+        order = np.argsort(new_w, kind="stable")
+        new_w, new_i = new_w[order], new_i[order]
+        # merged into the sorted array, not sorted with it: the whole array is copied once, not three times
+        at = np.searchsorted(self._words, new_w)
+        return (np.insert(np.asarray(self._words, dtype=f"S{WIDTH}"), at, new_w),
+                np.insert(np.asarray(self._ids, dtype=np.int32), at, new_i), long)
 
     @classmethod
     def load(cls, folder: Path) -> "Vocabulary":

@@ -477,20 +477,31 @@ def test_row_file_closes_once(tmp_path):
     os.close(other)
 
 
-def test_a_build_remembers_only_a_bounded_number_of_base_terms(tmp_path, monkeypatch):
+def test_batched_and_folded_vocabularies_give_the_ids_of_one_term_at_a_time(tmp_path, monkeypatch):
+    """Ids handed out for lists of terms at once, with the added terms folded into the sorted array
+    between batches (as a build does between segments), are those of asking one list at a time."""
+    import random
+
     import embeddings.vocab as vocab_module
 
-    monkeypatch.setattr(vocab_module, "MEMO_TERMS", 4)
-    first = Vocabulary.empty()
-    base_terms = [f"词{k}" for k in range(10)]
-    base_ids = first.ids_adding(base_terms).tolist()
-    assert first._memo == {}  # added terms live in one dict only
-    first.save(tmp_path)
-    loaded = Vocabulary.load(tmp_path)
-    for _ in range(2):  # base terms (remembered up to 4 at a time) and new ones, interleaved
-        got = loaded.ids_adding([t for k, b in enumerate(base_terms) for t in (b, f"新{k}")]).tolist()
-        assert got[0::2] == base_ids and got[1::2] == list(range(10, 20))
-        assert len(loaded._memo) <= 4
+    monkeypatch.setattr(vocab_module, "CONSOLIDATE_AT", 3)
+    rng = random.Random(7)
+    alphabet = list("芯片中美#ab") + ["x" * WIDTH, "\0"]
+    batches = [[["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(0, 6))]
+                for _ in range(rng.randint(1, 5))] for _ in range(12)]
+    one, many = Vocabulary.empty(), Vocabulary.empty()
+    for k, lists in enumerate(batches):
+        expected = [one.ids_adding(terms).tolist() for terms in lists]
+        assert [a.tolist() for a in many.ids_adding_many(lists)] == expected
+        if k % 3 == 2:
+            many.fold()
+            assert len(many) == len(one) and many._added == []
+    assert [many.word(i) for i in range(len(many))] == one.all_words()
+    many.save(tmp_path)
+    again = Vocabulary.load(tmp_path)
+    words = one.all_words()
+    assert again.ids(words) == list(range(len(words))) and again.all_words() == words
+    assert again.is_gram(np.arange(len(words))).tolist() == [w.startswith("#") for w in words]
 
 
 @pytest.mark.parametrize("row_block", [1, 3, 7, 8192])

@@ -136,6 +136,7 @@ def build_index(
                 info, e, r, j = build_segment(seg_dir, [spill.load(s) for s in group], tokenizer, vocab, encoder,
                                                 old, meter, step, passage_vectors, journal, spill.folder)
                 built.append(info)
+                vocab.fold()
                 embedded += e
                 retokenized += r
                 resumed += j

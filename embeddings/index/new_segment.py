@@ -113,22 +113,36 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
     meter.phase("cut", len(passages))
     # A cut depends on the passage and on the tokenizer (its rules and user words): the journal's key is both.
     cut_with = content_hash(json.dumps(tokenizer.settings, sort_keys=True, ensure_ascii=False))
-    token_ids, sent_ids, cut = [], [], 0
+    token_ids: list[np.ndarray] = []
+    # each batch's sentence token ids end to end, and their lengths: 10^6 sentences as arrays of their own
+    # would cost ~100 MB of array headers
+    sent_flat: list[np.ndarray] = []
+    sent_lengths: list[np.ndarray] = []
+    cut = 0
     for start in range(0, len(passages), CUT_BATCH):
         batch = passages[start:start + CUT_BATCH]
         reused = [old.cut(p) if old else None for p in batch]
         keys = [content_hash(cut_with + p.text) for p in batch]
         earlier = journal.cuts([k for k, r in zip(keys, reused) if r is None])
         made: dict[str, Cut] = {}
-        for p, key, r in zip(batch, keys, reused):
+        lists: list[list[str]] = []  # each new passage's tokens, then its sentences' (once each)
+        for key, p, r in zip(keys, batch, reused):
+            if r is None:
+                toks, sents = earlier.get(key) or made.setdefault(key, passage_tokens(tokenizer, p))
+                lists.append(toks)
+                lists.extend(list(dict.fromkeys(st)) for st in sents)
+        ids = iter(vocab.ids_adding_many(lists))
+        batch_sents: list[np.ndarray] = []
+        for p, r in zip(batch, reused):
             if r is not None:
                 token_ids.append(r[0])
-                sent_ids.extend(r[1])
+                batch_sents.extend(r[1])
                 continue
-            toks, sents = earlier.get(key) or made.setdefault(key, passage_tokens(tokenizer, p))
-            token_ids.append(vocab.ids_adding(toks))
-            sent_ids.extend(vocab.ids_adding(list(dict.fromkeys(st))) for st in sents)
+            token_ids.append(next(ids))
+            batch_sents.extend(next(ids) for _ in p.sentences)
             cut += 1
+        sent_lengths.append(np.fromiter(map(len, batch_sents), dtype=np.int64, count=len(batch_sents)))
+        sent_flat.append(np.concatenate(batch_sents).astype(np.int32) if batch_sents else np.zeros(0, np.int32))
         journal.put_cuts(made)
         meter.advance(len(batch))
     step("tokenised")
@@ -166,8 +180,8 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
     post = bm25.postings(token_ids)
     for name in ("terms", "ptr", "rows", "tf", "doclen", "bound"):
         np.save(folder / f"postings.{name}.npy", getattr(post, name))
-    lengths = np.fromiter((len(s) for s in sent_ids), dtype=np.int64, count=len(sent_ids))
-    np.save(folder / "sentence_tokens.npy", np.concatenate(sent_ids) if sent_ids else np.zeros(0, np.int32))
+    lengths = np.concatenate(sent_lengths) if sent_lengths else np.zeros(0, np.int64)
+    np.save(folder / "sentence_tokens.npy", np.concatenate(sent_flat) if sent_flat else np.zeros(0, np.int32))
     np.save(folder / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
     step("wrote-bm25")
     meter.advance(2)

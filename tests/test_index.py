@@ -338,3 +338,59 @@ def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(tmp_path, se
     index = Index.load(tmp_path / "idx", "hash:64")
     sentences = [p.text[a:b] for p in index.passages for a, b in p.sentences]
     assert len(texts) == len(set(texts)) == len(set(sentences)) < len(sentences)
+
+
+def test_embedding_in_chunks_embeds_each_text_once_and_counts_what_it_does(tmp_path, seeds_copy, monkeypatch):
+    """Texts resolved a few at a time (a sentence repeated across chunks comes from the journal, not the
+    encoder), the same vectors as in one chunk, and every phase ends with as many items done as it
+    announced, on a first build and on a reindex of one changed file."""
+    import embeddings.index.new_segment as new_segment
+    from embeddings.index.progress import Progress
+
+    class Recording(Progress):
+        def __init__(self):
+            super().__init__()
+            self.ends: list[tuple[str, int, int]] = []
+
+        def _record(self):
+            snap = self.snapshot()
+            if snap is not None:
+                self.ends.append((snap.phase, snap.done, snap.total))
+
+        def phase(self, name, total):
+            self._record()
+            super().phase(name, total)
+
+        def finish(self):
+            self._record()
+            super().finish()
+
+    texts: list[str] = []
+
+    class Counting(HashingEncoder):
+        def encode(self, batch, batch_size=64):
+            texts.extend(batch)
+            return super().encode(batch, batch_size)
+
+    long = "".join(f"第{i % 4}号声明：工厂照常运行。第{i}座工厂在今年投产。" for i in range(1, 40))
+    (seeds_copy / "900_long.md").write_text(f"---\ntitle: 工厂\ndate: 2026-01-01\n---\n\n{long}\n", encoding="utf-8")
+    build_index(seeds_copy, tmp_path / "whole", HashingEncoder(64))
+    monkeypatch.setattr(new_segment, "EMBED_CHUNK", 7)
+    meter = Recording()
+    build_index(seeds_copy, tmp_path / "idx", Counting(64), progress=meter)
+    assert len(texts) == len(set(texts)) and texts
+    embed_ends = [e for e in meter.ends if e[0] == "embed"]
+    assert embed_ends and all(done == total for _, done, total in meter.ends), meter.ends
+    assert sum(total for _, _, total in embed_ends) >= len(texts)
+    one, chunked = Index.load(tmp_path / "whole", "hash:64"), Index.load(tmp_path / "idx", "hash:64")
+    rows = range(one.rows)
+    assert one.rows == chunked.rows and np.array_equal(one.vectors(rows), chunked.vectors(rows))
+    assert all(np.array_equal(a, b) for a, b in zip(one.sentence_vectors(rows), chunked.sentence_vectors(rows)))
+
+    texts.clear()
+    (seeds_copy / "900_long.md").write_text(f"---\ntitle: 工厂\ndate: 2026-01-01\n---\n\n{long}又一座工厂投产。\n",
+                                            encoding="utf-8")
+    meter = Recording()
+    build_index(seeds_copy, tmp_path / "idx", Counting(64), progress=meter)
+    embed_total = sum(total for phase, _, total in meter.ends if phase == "embed")
+    assert all(done == total for _, done, total in meter.ends) and 0 < len(texts) <= embed_total < 10

@@ -8,7 +8,8 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Callable
+from itertools import islice
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from embeddings.index.storage import write_json
 
 CUT_BATCH = 1024  # passages cut and committed to the journal at a time
 EMBED_BATCH = 1024  # texts embedded and committed to the journal at a time (a pool's workers share a batch)
+EMBED_CHUNK = 65_536  # texts whose vectors are looked for (reused, journaled) and made at a time
 _JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")  # what jieba keeps in one block
 
 
@@ -50,51 +52,62 @@ def passage_tokens(tokenizer: Tokenizer, p: Passage) -> tuple[list[str], list[li
     return tokenizer.tokens(p.text), per_sentence
 
 
-def _embed(texts: list[str], old: dict[str, np.ndarray], encoder: Encoder, journal: Journal, meter: Progress,
-           step: Callable[[str], None], out: "np.ndarray | SpilledRows | None" = None
-           ) -> tuple["np.ndarray | SpilledRows", list[int], int]:
-    """float16 vectors for `texts`, into `out` (a new array if None): copied where the previous generation or an
-    interrupted build (the journal) embedded the same text, embedded once for a text that occurs twice (a
-    sentence two overlapping passages share); each embedded batch is committed to the journal. (vectors,
-    positions embedded now or by the interrupted build, texts the journal held)."""
+def _embed(texts: Callable[[], Iterator[str]], count: int, old: dict[str, np.ndarray], encoder: Encoder,
+           journal: Journal, meter: Progress, step: Callable[[str], None],
+           out: "np.ndarray | SpilledRows | None" = None) -> tuple["np.ndarray | SpilledRows", np.ndarray, int]:
+    """float16 vectors for the `count` texts `texts()` yields, into `out` (a new array if None): copied where the
+    previous generation or an interrupted build (the journal) embedded the same text, embedded once for a text
+    that occurs twice in a chunk (a sentence two overlapping passages share); each embedded batch is committed
+    to the journal. Returns (vectors, positions embedded now or by the interrupted build, texts the journal held
+    from an interrupted build). EMBED_CHUNK texts are resolved at a time: a segment's million sentences with
+    their keys and positions in one dict would cost ~400 MB."""
     if out is None:
-        out = np.zeros((len(texts), encoder.dim), dtype=np.float16)
-    todo: dict[str, list[int]] = {}
-    for i, text in enumerate(texts):
-        key = content_hash(text)
+        out = np.zeros((count, encoder.dim), dtype=np.float16)
+
+    def reused(key: str) -> bool:
         row = old.get(key)
-        if row is not None and len(row) == encoder.dim:
-            out[i] = row
-        else:
-            todo.setdefault(key, []).append(i)
-    pending, done, earlier = list(todo), set(), 0
-    for start in range(0, len(pending), 8192):  # a resumed build reads the journal back a slice at a time
-        found, more = journal.get(pending[start:start + 8192])
-        for key, vector in found.items():
-            out[todo[key]] = vector
-        done.update(found)
-        earlier += more
-    keys = [k for k in todo if k not in done]
-    meter.add(len(keys))
-    parts = [keys[start:start + EMBED_BATCH] for start in range(0, len(keys), EMBED_BATCH)]
-    batches = ([texts[todo[k][0]] for k in part] for part in parts)
-    # A pool of worker processes (embeddings/pool.py) embeds the next batch while this one is committed.
-    embedded = encoder.stream(batches) if isinstance(encoder, EncoderPool) else map(encoder.encode, batches)
-    for part, found in zip(parts, embedded):
-        journal.put(part, found)
-        for k, vector in zip(part, found):
-            out[todo[k]] = vector
-        meter.advance(len(part))
-        step("embedded-batch")
-    return out, [i for g in todo.values() for i in g], earlier
+        return row is not None and len(row) == encoder.dim
+
+    meter.add(sum(1 for text in texts() if not reused(content_hash(text))))  # what this phase has to do
+    stream = encoder.stream if isinstance(encoder, EncoderPool) else lambda batches: map(encoder.encode, batches)
+    positions: list[np.ndarray] = []
+    earlier, at, todo_texts = 0, 0, texts()
+    while chunk := list(islice(todo_texts, EMBED_CHUNK)):
+        todo: dict[str, list[int]] = {}
+        for i, text in enumerate(chunk, at):
+            key = content_hash(text)
+            if reused(key):
+                out[i] = old[key]
+            else:
+                todo.setdefault(key, []).append(i)
+        pending, done = list(todo), set()
+        for start in range(0, len(pending), 8192):  # a resumed build reads the journal back a slice at a time
+            found, more = journal.get(pending[start:start + 8192])
+            for key, vector in found.items():
+                out[todo[key]] = vector
+            done.update(found)
+            earlier += more
+        meter.advance(sum(len(todo[k]) for k in done))
+        keys = [k for k in todo if k not in done]
+        parts = [keys[start:start + EMBED_BATCH] for start in range(0, len(keys), EMBED_BATCH)]
+        # A pool of worker processes (embeddings/pool.py) embeds the next batch while this one is committed.
+        for part, found in zip(parts, stream([chunk[todo[k][0] - at] for k in part] for part in parts)):
+            journal.put(part, found)
+            for k, vector in zip(part, found):
+                out[todo[k]] = vector
+            meter.advance(sum(len(todo[k]) for k in part))
+            step("embedded-batch")
+        positions.append(np.fromiter((i for g in todo.values() for i in g), dtype=np.int64))
+        at += len(chunk)
+    return out, np.concatenate(positions) if positions else np.zeros(0, np.int64), earlier
 
 
 def mean_vectors(sentence_vectors: "np.ndarray | RowFile", counts: np.ndarray, dim: int) -> np.ndarray:
     """Each passage's vector as the normalised mean of its sentences' vectors (float16)."""
     out = np.zeros((len(counts), dim), dtype=np.float16)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    for a in range(0, len(counts), 8192):  # in float32 a few MB at a time, not a segment's sentences at once
-        b = min(a + 8192, len(counts))
+    for a in range(0, len(counts), 1024):  # ~10^4 sentences in float32 (20 MB) at a time, not a segment's
+        b = min(a + 1024, len(counts))
         part = np.asarray(sentence_vectors[ptr[a]:ptr[b]], dtype=np.float32)
         out[a:b] = l2_normalise(np.add.reduceat(part, ptr[a:b] - ptr[a], axis=0))
     return out
@@ -148,9 +161,10 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
     step("tokenised")
     meter.phase("embed", 0)
     reuse_s = old.sentences if old else {}
-    sentence_texts = [p.text[a:b] for p in passages for a, b in p.sentences]
-    sent_vectors = SpilledRows(scratch / f"{folder.name}.sentence_vectors.npy", len(sentence_texts), encoder.dim)
-    _, sentences_embedded, resumed = _embed(sentence_texts, reuse_s, encoder, journal, meter, step, sent_vectors)
+    sentences = sum(len(p.sentences) for p in passages)
+    sent_vectors = SpilledRows(scratch / f"{folder.name}.sentence_vectors.npy", sentences, encoder.dim)
+    _, sentences_embedded, resumed = _embed(lambda: (p.text[a:b] for p in passages for a, b in p.sentences),
+                                            sentences, reuse_s, encoder, journal, meter, step, sent_vectors)
     sent_vectors.close()
     counts = np.fromiter((len(p.sentences) for p in passages), dtype=np.int64, count=len(passages))
     if passage_vectors == "mean":
@@ -158,10 +172,10 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
         vectors = mean_vectors(written, counts, encoder.dim)
         written.close()
         owner = np.repeat(np.arange(len(passages)), counts)
-        embedded = len(set(owner[sentences_embedded].tolist())) if sentences_embedded else 0
+        embedded = len(np.unique(owner[sentences_embedded]))
     else:
-        vectors, done, more = _embed([p.text for p in passages], old.passages if old else {}, encoder, journal,
-                                     meter, step)
+        vectors, done, more = _embed(lambda: (p.text for p in passages), len(passages), old.passages if old else {},
+                                     encoder, journal, meter, step)
         embedded, resumed = len(done), resumed + more
     step("embedded")
     meter.phase("write", 6)  # the store, the vectors, the sentence data, the postings, FAISS, segment.json
@@ -201,7 +215,7 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
                                      lines=_repeat_candidates(part))
         row += len(part.passages)
         drow += len(part.docs)
-    info = SegmentEntry(name=folder.name, rows=len(passages), sentences=len(sentence_texts), index_type=index_type,
+    info = SegmentEntry(name=folder.name, rows=len(passages), sentences=sentences, index_type=index_type,
                         bound_avgdl=post.bound_avgdl, user_words=tuple(sorted(set().union(*(p.words for p in group)))),
                         files=files, cut_with=tuple(tokenizer.user_words))
     write_json(folder / "segment.json", info.to_json())

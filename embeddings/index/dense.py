@@ -8,6 +8,7 @@ import numpy as np
 
 FLAT_LIMIT = 20_000  # exact search in segments up to here; IVF with 4-bit product codes beyond
 PROBE_SHARE = 4  # IVF: search one list in this many (at least 24); recall is measured in docs/benchmarks.md
+ADD_ROWS = 16_384  # vectors added to an index at a time
 REFINE = 4  # IVF: this many times k approximate neighbours are re-scored with the stored vectors
 
 
@@ -33,7 +34,6 @@ def build_faiss(vectors: np.ndarray, index_type: str):
     import faiss
 
     dim = vectors.shape[1]
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if index_type == "Flat":
         index = faiss.IndexFlatIP(dim)
     elif index_type.startswith("IVF"):
@@ -41,11 +41,11 @@ def build_faiss(vectors: np.ndarray, index_type: str):
         nlist = faiss.extract_index_ivf(index).nlist
         # 40 points per list is what k-means needs; more only costs time. A fixed seed keeps builds repeatable.
         sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)
-        index.train(vectors[np.sort(sample)])
+        index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
     else:
         raise ValueError(f"unknown FAISS index type {index_type!r}")
-    if len(vectors):
-        index.add(vectors)
+    for a in range(0, len(vectors), ADD_ROWS):  # in float32 a block at a time, not a whole segment (200 MB at 10^5)
+        index.add(np.ascontiguousarray(vectors[a:a + ADD_ROWS], dtype=np.float32))
     return index
 
 

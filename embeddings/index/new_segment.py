@@ -191,12 +191,8 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
     np.save(folder / "sentence_ptr.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
     step("wrote-vectors")
     meter.advance(2)
-    post = bm25.postings(token_ids)
-    for name in ("terms", "ptr", "rows", "tf", "doclen", "bound"):
-        np.save(folder / f"postings.{name}.npy", getattr(post, name))
-    lengths = np.concatenate(sent_lengths) if sent_lengths else np.zeros(0, np.int64)
-    np.save(folder / "sentence_tokens.npy", np.concatenate(sent_flat) if sent_flat else np.zeros(0, np.int32))
-    np.save(folder / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    bound_avgdl = _write_lexical(folder, token_ids, sent_flat, sent_lengths)
+    del token_ids, sent_flat, sent_lengths  # written: FAISS's build need not sit on them (~300 MB at 10^5 passages)
     step("wrote-bm25")
     meter.advance(2)
     index_type = choose_index_type(len(passages), vectors.shape[1])
@@ -216,11 +212,23 @@ def build_segment(folder: Path, group: list[Part], tokenizer: Tokenizer, vocab: 
         row += len(part.passages)
         drow += len(part.docs)
     info = SegmentEntry(name=folder.name, rows=len(passages), sentences=sentences, index_type=index_type,
-                        bound_avgdl=post.bound_avgdl, user_words=tuple(sorted(set().union(*(p.words for p in group)))),
+                        bound_avgdl=bound_avgdl, user_words=tuple(sorted(set().union(*(p.words for p in group)))),
                         files=files, cut_with=tuple(tokenizer.user_words))
     write_json(folder / "segment.json", info.to_json())
     meter.advance()
     return info.listing(), embedded, cut, resumed
+
+
+def _write_lexical(folder: Path, token_ids: list[np.ndarray], sent_flat: list[np.ndarray],
+                   sent_lengths: list[np.ndarray]) -> float:
+    """The segment's postings and its sentences' token ids on disk; returns the postings' bound_avgdl."""
+    post = bm25.postings(token_ids)
+    for name in ("terms", "ptr", "rows", "tf", "doclen", "bound"):
+        np.save(folder / f"postings.{name}.npy", getattr(post, name))
+    lengths = np.concatenate(sent_lengths) if sent_lengths else np.zeros(0, np.int64)
+    np.save(folder / "sentence_tokens.npy", np.concatenate(sent_flat) if sent_flat else np.zeros(0, np.int32))
+    np.save(folder / "sentence_token_ptr.npy", np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+    return post.bound_avgdl
 
 
 def _repeat_candidates(part: "Part") -> tuple[RepeatLine, ...]:

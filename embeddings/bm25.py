@@ -106,7 +106,8 @@ def _block_terms(token_ids: Sequence[np.ndarray], a: int, b: int) -> tuple[np.nd
     keys = _block_keys(token_ids, a, b)
     pair_terms = keys[_run_starts(keys)] // (b - a)
     starts = _run_starts(pair_terms)
-    return pair_terms[starts], np.diff(starts, append=len(pair_terms))
+    # int32: every block's are kept until the second pass, and a block of 8,192 rows holds ~10^6 terms
+    return pair_terms[starts].astype(np.int32), np.diff(starts, append=len(pair_terms)).astype(np.int32)
 
 
 def _block_pairs(token_ids: Sequence[np.ndarray], a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

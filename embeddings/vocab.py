@@ -12,6 +12,7 @@ import mmap
 import os
 import shutil
 from pathlib import Path
+from itertools import chain
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -268,17 +269,28 @@ class Vocabulary:
         """Ids of each list of terms, giving unseen ones the next ids in order of first appearance (build
         time). The sorted array is searched once for all the terms not added since it was written: a build
         cuts a thousand passages at a time, and remembering lookups instead costs a dict entry a term."""
+        if not term_lists:
+            return []
         extra = self._extra
-        missing = [t for t in dict.fromkeys(t for terms in term_lists for t in terms) if t not in extra]
-        found = dict(zip(missing, self._lookup(missing))) if missing else {}
-        for t, i in found.items():
-            if i is None:
-                found[t] = extra[t] = self._base + len(self._added)
-                self._added.append(t)
-                self._recent.pop(t, None)  # was unknown until now
+        unique = dict.fromkeys(chain.from_iterable(term_lists))
+        table = dict(zip(unique, map(extra.get, unique)))
+        missing = [t for t, i in table.items() if i is None]
+        if missing:
+            if len(self._words) or self._long:
+                searched = self._lookup(missing)
+                table.update((t, i) for t, i in zip(missing, searched) if i is not None)
+                missing = [t for t, i in zip(missing, searched) if i is None]
+            new_ids = range(self._base + len(self._added), self._base + len(self._added) + len(missing))
+            extra.update(zip(missing, new_ids))
+            table.update(zip(missing, new_ids))
+            self._added.extend(missing)
+            if missing:
                 self._table = None
-        return [np.array([extra[t] if t in extra else found[t] for t in terms], dtype=np.int32)
-                for terms in term_lists]
+                for t in missing if self._recent else ():
+                    self._recent.pop(t, None)  # was unknown until now
+        lengths = [len(terms) for terms in term_lists]
+        flat = np.fromiter(map(table.__getitem__, chain.from_iterable(term_lists)), dtype=np.int32, count=sum(lengths))
+        return np.split(flat, np.cumsum(lengths[:-1]))
 
     def fold(self, at_least: int | None = None) -> None:
         """The added terms moved into the sorted array, ids unchanged, once there are `at_least` (CONSOLIDATE_AT) of them (build

@@ -496,7 +496,7 @@ def test_batched_and_folded_vocabularies_give_the_ids_of_one_term_at_a_time(tmp_
         if k % 3 == 2:
             many.fold()
             assert len(many) == len(one) and many._added == []
-    assert [many.word(i) for i in range(len(many))] == one.all_words()
+    assert [many.word(i) for i in range(len(many))] == one.all_words() and many.ids_adding_many([]) == []
     many.save(tmp_path)
     again = Vocabulary.load(tmp_path)
     words = one.all_words()

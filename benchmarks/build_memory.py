@@ -27,11 +27,15 @@ from benchmarks.scale import real_paragraphs, write_corpus
 
 READING = [
     "",
-    "Before the read files, the sentence vectors and the postings' copies left memory (and with the encoder in",
-    "the main process), the scale section's builds peaked at 3,364 MB at 10^5 passages and 5,801 MB at 10^6. At",
-    "10^6 the main process still passes the issue's 2 GB: the vocabulary grows with the corpus (1.75M terms at",
-    "10^5, most of them bigrams of the synthetic paragraphs' random words), and a segment of 10^5 passages holds",
-    "its documents and token arrays while it is cut. Each worker's peak is the hash encoder's n-gram cache.",
+    "Reading: the main process peaks while a segment's postings are made, ~330 MB over what it holds once the",
+    "segment is embedded (one segment's documents, token ids and sentence token ids, ~980 MB at 10^5 passages).",
+    "From 10^5 to 10^6 it grows by ~90 MB: the vocabulary (millions of terms, most of them bigrams of the",
+    "synthetic paragraphs' random words), folded after each segment into a sorted array of ~52 bytes a term. A",
+    "worker holds the encoder and one batch. Before the vocabulary was folded, the postings, texts, means and",
+    "FAISS vectors were made a block at a time, the main process peaked at 1,771 MB (10^5) and 2,461 MB (10^6);",
+    "the workers' column then read RUSAGE_CHILDREN, which counts a spawned worker's pages from before its exec",
+    "(the parent's), and said ~1 GB. Both builds shared the machine with tests and other measurements for part",
+    "of their time (the 10^6 cut took 1,489 s, against 882 s alone in the earlier run), so their seconds are high.",
 ]
 ENCODER = "hash:512"
 WORKERS = 2

@@ -103,8 +103,7 @@ def _block_keys(token_ids: Sequence[np.ndarray], a: int, b: int) -> np.ndarray:
 
 def _block_terms(token_ids: Sequence[np.ndarray], a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
     """The terms of rows a..b-1, sorted, and how many of those rows hold each."""
-    keys = _block_keys(token_ids, a, b)
-    pair_terms = keys[_run_starts(keys)] // (b - a)
+    pair_terms = _block_pairs(token_ids, a, b)[0]
     starts = _run_starts(pair_terms)
     # int32: every block's are kept until the second pass, and a block of 8,192 rows holds ~10^6 terms
     return pair_terms[starts].astype(np.int32), np.diff(starts, append=len(pair_terms)).astype(np.int32)

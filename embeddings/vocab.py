@@ -293,17 +293,14 @@ class Vocabulary:
         return np.split(flat, np.cumsum(lengths[:-1]))
 
     def fold(self, at_least: int | None = None) -> None:
-        """The added terms moved into the sorted array, ids unchanged, once there are `at_least` (CONSOLIDATE_AT) of them (build
-        time, between segments): a term costs ~52 bytes there, against ~170 as a string in a list and a dict,
-        and 10^6 passages add millions. (Fewer stay added: `save` then shares the previous sorted array.)"""
+        """The added terms moved into the sorted array, ids unchanged, once there are `at_least` (default
+        CONSOLIDATE_AT) of them (build time, between segments): a term costs ~52 bytes there, against ~170 as
+        a string in a list and a dict, and 10^6 passages add millions. (Fewer stay added: `save` then shares
+        the previous sorted array.)"""
         if not self._added or len(self._added) < (CONSOLIDATE_AT if at_least is None else at_least):
             return
-        size = len(self)
-        self._words, self._ids, self._long = self._consolidated()
-        self._long_by_id = {i: w for w, i in self._long.items()}
-        self._added, self._extra, self._base = [], {}, size
-        self._pos = self._grams = self._table = None
-        self._recent = {}
+        words, ids, long = self._consolidated()
+        self.__init__(words, ids, [], long, len(self))  # the state a vocabulary of these arrays starts with
 
     # -- disk --------------------------------------------------------------------------------------
 

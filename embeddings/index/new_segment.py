@@ -68,7 +68,8 @@ def _embed(texts: Callable[[], Iterator[str]], count: int, old: dict[str, np.nda
         row = old.get(key)
         return row is not None and len(row) == encoder.dim
 
-    meter.add(sum(1 for text in texts() if not reused(content_hash(text))))  # what this phase has to do
+    # what this phase has to do: with nothing to reuse (a first build), every text
+    meter.add(sum(1 for text in texts() if not reused(content_hash(text))) if old else count)
     stream = encoder.stream if isinstance(encoder, EncoderPool) else lambda batches: map(encoder.encode, batches)
     positions: list[np.ndarray] = []
     earlier, at, todo_texts = 0, 0, texts()

@@ -21,6 +21,18 @@ from tests.conftest import ROOT
 ENC = HashingEncoder(256)
 
 
+class Counting(HashingEncoder):
+    """A hashing encoder that keeps every text it was asked to encode."""
+
+    def __init__(self, dim: int):
+        super().__init__(dim)
+        self.texts: list[str] = []
+
+    def encode(self, batch, batch_size=64):
+        self.texts.extend(batch)
+        return super().encode(batch, batch_size)
+
+
 @pytest.fixture
 def built(seeds_copy, tmp_path):
     index_dir = tmp_path / "index"
@@ -324,19 +336,14 @@ def test_passage_vectors_as_the_mean_of_their_sentences(tmp_path, seeds_copy):
 
 
 def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(tmp_path, seeds_copy):
-    texts: list[str] = []
-
-    class Counting(HashingEncoder):
-        def encode(self, batch, batch_size=64):
-            texts.extend(batch)
-            return super().encode(batch, batch_size)
-
     # One paragraph of 30 sentences: it is cut into passages that overlap by a sentence.
     long = "".join(f"第{i}座工厂在今年第{i}季度投产，年产能为{i * 1000}吨。" for i in range(1, 31))
     (seeds_copy / "900_long.md").write_text(f"---\ntitle: 工厂\ndate: 2026-01-01\n---\n\n{long}\n", encoding="utf-8")
-    build_index(seeds_copy, tmp_path / "idx", Counting(64), passage_vectors="mean")
+    counting = Counting(64)
+    build_index(seeds_copy, tmp_path / "idx", counting, passage_vectors="mean")
     index = Index.load(tmp_path / "idx", "hash:64")
     sentences = [p.text[a:b] for p in index.passages for a, b in p.sentences]
+    texts = counting.texts
     assert len(texts) == len(set(texts)) == len(set(sentences)) < len(sentences)
 
 
@@ -365,19 +372,13 @@ def test_embedding_in_chunks_embeds_each_text_once_and_counts_what_it_does(tmp_p
             self._record()
             super().finish()
 
-    texts: list[str] = []
-
-    class Counting(HashingEncoder):
-        def encode(self, batch, batch_size=64):
-            texts.extend(batch)
-            return super().encode(batch, batch_size)
-
     long = "".join(f"第{i % 4}号声明：工厂照常运行。第{i}座工厂在今年投产。" for i in range(1, 40))
     (seeds_copy / "900_long.md").write_text(f"---\ntitle: 工厂\ndate: 2026-01-01\n---\n\n{long}\n", encoding="utf-8")
     build_index(seeds_copy, tmp_path / "whole", HashingEncoder(64))
     monkeypatch.setattr(new_segment, "EMBED_CHUNK", 7)
-    meter = Recording()
-    build_index(seeds_copy, tmp_path / "idx", Counting(64), progress=meter)
+    meter, counting = Recording(), Counting(64)
+    build_index(seeds_copy, tmp_path / "idx", counting, progress=meter)
+    texts = counting.texts
     assert len(texts) == len(set(texts)) and texts
     embed_ends = [e for e in meter.ends if e[0] == "embed"]
     assert embed_ends and all(done == total for _, done, total in meter.ends), meter.ends
@@ -387,10 +388,10 @@ def test_embedding_in_chunks_embeds_each_text_once_and_counts_what_it_does(tmp_p
     assert one.rows == chunked.rows and np.array_equal(one.vectors(rows), chunked.vectors(rows))
     assert all(np.array_equal(a, b) for a, b in zip(one.sentence_vectors(rows), chunked.sentence_vectors(rows)))
 
-    texts.clear()
     (seeds_copy / "900_long.md").write_text(f"---\ntitle: 工厂\ndate: 2026-01-01\n---\n\n{long}又一座工厂投产。\n",
                                             encoding="utf-8")
-    meter = Recording()
-    build_index(seeds_copy, tmp_path / "idx", Counting(64), progress=meter)
+    meter, counting = Recording(), Counting(64)
+    build_index(seeds_copy, tmp_path / "idx", counting, progress=meter)
+    texts = counting.texts
     embed_total = sum(total for phase, _, total in meter.ends if phase == "embed")
     assert all(done == total for _, done, total in meter.ends) and 0 < len(texts) <= embed_total < 10
